@@ -1,0 +1,36 @@
+"""medkern: GPU-accelerated medical image processing.
+
+Algorithms are written once as Taichi kernels (``medkern.kernels``) that run on
+CUDA, Vulkan or the CPU, behind a numpy-first API mirroring ``scipy.ndimage``
+(``medkern.filters``, ``medkern.measurements``...). Importing medkern does not
+start Taichi; the first kernel call does (see :func:`medkern.init`).
+"""
+from __future__ import annotations
+
+import os as _os
+
+# Before Taichi is imported anywhere: no banner, no version-check thread.
+_os.environ.setdefault("ENABLE_TAICHI_HEADER_PRINT", "0")
+_os.environ.setdefault("TI_SKIP_VERSION_CHECK", "ON")
+
+__version__ = "0.1.0"
+
+from .arrays import DeviceArray, asarray, asnumpy  # noqa: E402
+from .runtime import init  # noqa: E402
+
+_SUBMODULES = {
+    "filters": "medkern.filters",
+    "measurements": "medkern.measurements",
+    "registry": "medkern.registry",
+    "runtime": "medkern.runtime",
+}
+
+__all__ = ["init", "asarray", "asnumpy", "DeviceArray", "__version__", *_SUBMODULES]
+
+
+def __getattr__(name: str):
+    # Submodules load on first use: `import medkern` stays cheap and Taichi-free.
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(_SUBMODULES[name])
+    raise AttributeError(f"module 'medkern' has no attribute {name!r}")

@@ -1,0 +1,203 @@
+"""Argument checks shared by the public functions.
+
+Each check raises ``TypeError`` (wrong kind of object) or ``ValueError``
+(right kind, bad value) whose message names the parameter; messages are
+built only when a check fails.
+"""
+from __future__ import annotations
+
+import numbers
+import operator
+from typing import Any, Sequence
+
+import numpy as np
+
+from .arrays import SUPPORTED_DTYPES, DeviceArray
+
+#: Boundary modes and their aliases: for filters the ``grid-`` names are the same mode.
+MODE_ALIASES = {
+    "reflect": "reflect", "grid-mirror": "reflect",
+    "mirror": "mirror",
+    "nearest": "nearest",
+    "wrap": "wrap", "grid-wrap": "wrap",
+    "constant": "constant", "grid-constant": "constant",
+}
+
+
+def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
+    """A 1-3 D, non-empty numpy array (or DeviceArray) of a supported real dtype."""
+    if isinstance(x, DeviceArray):
+        return x
+    if isinstance(x, (list, tuple)) or np.isscalar(x):
+        x = np.asarray(x)
+    if not isinstance(x, np.ndarray):
+        if hasattr(x, "__array__"):
+            x = np.asarray(x)
+        else:
+            raise TypeError(f"{name} must be a numpy array or medkern.DeviceArray, "
+                            f"got {type(x).__name__}")
+    dt = x.dtype
+    if dt.newbyteorder("=") not in SUPPORTED_DTYPES:
+        if dt == bool:
+            hint = "; convert with .astype(np.uint8) if you mean 0/1 values"
+        elif dt.kind == "c":
+            hint = "; filter the real and imaginary parts separately"
+        elif dt == np.float16:
+            hint = "; convert with .astype(np.float32)"
+        else:
+            hint = ""
+        raise TypeError(f"{name} has unsupported dtype {dt}{hint} "
+                        f"(supported: {', '.join(d.name for d in SUPPORTED_DTYPES)})")
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have 1 to 3 dimensions, got a 0-d array")
+    if x.ndim > 3:
+        raise ValueError(f"{name} must have 1 to 3 dimensions, got ndim={x.ndim}")
+    if x.size == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape})")
+    return x
+
+
+def axis(value: Any, ndim: int, name: str = "axis") -> int:
+    try:
+        ax = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if not -ndim <= ax < ndim:
+        raise ValueError(f"{name}={value} is out of range for an array of ndim={ndim}")
+    return ax % ndim
+
+
+def axes(value: Any, ndim: int, name: str = "axes") -> tuple[int, ...]:
+    """Normalised, distinct axes (``None``: all axes in order)."""
+    if value is None:
+        return tuple(range(ndim))
+    if isinstance(value, numbers.Integral):
+        value = (value,)
+    if not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be None, an int or a sequence of ints")
+    out = tuple(axis(v, ndim, name) for v in value)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} must not contain repeated axes, got {tuple(value)}")
+    return out
+
+
+def per_axis(value: Any, n: int, name: str) -> list:
+    """A scalar repeated ``n`` times, or a sequence of exactly ``n`` values."""
+    if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)):
+        return [value] * n
+    seq = list(value)
+    if len(seq) != n:
+        raise ValueError(f"{name} must be a scalar or have one entry per axis ({n}), "
+                         f"got {len(seq)} entries")
+    return seq
+
+
+def mode(value: Any, name: str = "mode") -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    try:
+        return MODE_ALIASES[value]
+    except KeyError:
+        raise ValueError(f"{name}={value!r} is not a boundary mode; choose one of "
+                         f"{sorted(MODE_ALIASES)}") from None
+
+
+def modes(value: Any, n: int, name: str = "mode") -> list[str]:
+    return [mode(m, name) for m in per_axis(value, n, name)]
+
+
+def real(value: Any, name: str, *, finite: bool = True) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    out = float(value)
+    if finite and not np.isfinite(out):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return out
+
+
+def nonneg_real(value: Any, name: str) -> float:
+    out = real(value, name)
+    if out < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return out
+
+
+def integer(value: Any, name: str, *, minimum: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got bool")
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    try:
+        out = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
+    if minimum is not None and out < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {out}")
+    return out
+
+
+def cval(value: Any) -> float:
+    return real(value, "cval", finite=False)
+
+
+def origin(value: int, size: int, name: str = "origin") -> int:
+    """SciPy's rule: ``-(size // 2) <= origin <= (size - 1) // 2``."""
+    o = integer(value, name)
+    if not -(size // 2) <= o <= (size - 1) // 2:
+        raise ValueError(f"{name}={o} is invalid for a filter of size {size}: it must satisfy "
+                         f"{-(size // 2)} <= origin <= {(size - 1) // 2}")
+    return o
+
+
+def footprint(value: Any, ndim: int, name: str = "footprint") -> np.ndarray:
+    fp = np.asarray(value)
+    if fp.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a boolean (or 0/1) array, got dtype {fp.dtype}")
+    fp = fp.astype(bool)
+    if fp.ndim != ndim:
+        raise ValueError(f"{name} must have the same number of dimensions as the filtered "
+                         f"axes ({ndim}), got ndim={fp.ndim}")
+    if fp.size == 0:
+        raise ValueError(f"{name} is empty (shape {fp.shape})")
+    if not fp.any():
+        raise ValueError(f"{name} has no True element")
+    return fp
+
+
+def weights_array(value: Any, ndim: int, name: str = "weights") -> np.ndarray:
+    w = np.asarray(value)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real array, got dtype {w.dtype}")
+    w = w.astype(np.float64)
+    if w.ndim != ndim:
+        raise ValueError(f"{name} must have ndim={ndim}, got ndim={w.ndim}")
+    if w.size == 0:
+        raise ValueError(f"{name} is empty (shape {w.shape})")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{name} must be finite")
+    return w
+
+
+def output(value: Any, shape: tuple[int, ...], in_dtype: np.dtype, device: bool):
+    """``(dtype, target)``: the output dtype, and the array to write into (or ``None``)."""
+    if value is None:
+        return np.dtype(in_dtype), None
+    if isinstance(value, (np.ndarray, DeviceArray)):
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(f"output has shape {tuple(value.shape)}, expected {tuple(shape)}")
+        if isinstance(value, np.ndarray) and device:
+            raise TypeError("output must be a medkern.DeviceArray when input is one")
+        if isinstance(value, np.ndarray) and not value.flags.writeable:
+            raise ValueError("output is read-only")
+        dt = value.dtype
+        if dt.newbyteorder("=") not in SUPPORTED_DTYPES:
+            raise TypeError(f"output has unsupported dtype {dt}")
+        return dt.newbyteorder("="), value
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"output must be None, a dtype or an array, got {type(value).__name__}") from None
+    if dt not in SUPPORTED_DTYPES:
+        raise TypeError(f"output dtype {dt} is not supported "
+                        f"(supported: {', '.join(d.name for d in SUPPORTED_DTYPES)})")
+    return dt, None

@@ -1,0 +1,606 @@
+"""Kernel generators: write a kernel once, get one compiled specialisation per key.
+
+Every generator returns a compiled-on-first-call Taichi kernel specialised for
+its arguments (dtypes, boundary mode, footprint, weights, axis...) and cached
+by them, so the second call with the same key costs one launch. All kernels
+work on 3-D buffers (see :mod:`medkern.arrays`): 1-D and 2-D data arrive with
+leading axes of length 1, which is how one kernel serves 1-3 D.
+
+Loop layout is chosen per arch at generation time:
+
+* CPU: the two outer axes run in parallel and the last (contiguous) axis is
+  an inner serial loop, so each thread streams whole rows through the cache and
+  per-row work (boundary index maps along outer axes) is hoisted out of the row;
+* GPU: one flat parallel loop over all elements (coalesced accesses).
+
+Generators
+----------
+``pointwise(fn, in_dtypes, out_dtype)``      element-wise map of 1 or 2 inputs
+``correlate1d(weights, axis, mode, ...)``    1-D correlation along an axis
+``running_mean1d(size, axis, mode, ...)``    SciPy's running-sum uniform filter
+``extremum1d(size, axis, mode, ...)``        1-D min/max along an axis
+``stencil_fold(offsets, weights, ...)``      fold (sum/min/max) over a footprint
+``stencil_select(offsets, rank, ...)``       rank (order statistic) over a footprint
+``reduce(op, dtype)``                        sum / min / max / any-NaN of a buffer
+``histogram(dtype)``                         equal-width bins, numpy's edge rules
+"""
+
+import functools
+from typing import Callable
+
+import numpy as np
+import taichi as ti
+
+from .. import runtime
+from ..arrays import _TI_NAMES as _TI_NAME, ti_dtype
+from .boundary import index_map
+
+ND3 = functools.partial(ti.types.ndarray, ndim=3)
+
+
+def _is_int(dtype: np.dtype) -> bool:
+    return np.dtype(dtype).kind in "iu"
+
+
+def converter(src: np.dtype, dst: np.dtype) -> Callable:
+    """A ``ti.func`` storing a ``src`` value as ``dst`` with C cast semantics.
+
+    float -> integer truncates toward zero and wraps modulo 2**bits (through
+    int64), which is what SciPy's C code does for in-range doubles.
+    """
+    tdst = ti_dtype(dst)
+    if not _is_int(src) and _is_int(dst):
+        @ti.func
+        def conv(v):
+            return ti.cast(ti.cast(v, ti.i64), tdst)
+    else:
+        @ti.func
+        def conv(v):
+            return ti.cast(v, tdst)
+    return conv
+
+
+def _serial_inner() -> bool:
+    return runtime.is_cpu()
+
+
+def _reader(mode: str, ct):
+    """``read(a, i, j, l, n0, n1, n2, cval) -> ct`` with boundary handling on all axes."""
+    imap = index_map(mode)
+
+    @ti.func
+    def read(a: ti.template(), i, j, l, n0, n1, n2, cval):
+        v = ti.cast(cval, ct)
+        p, q, r = imap(i, n0), imap(j, n1), imap(l, n2)
+        if ti.static(mode == "constant"):
+            if p >= 0 and q >= 0 and r >= 0:
+                v = ti.cast(a[p, q, r], ct)
+        else:
+            v = ti.cast(a[p, q, r], ct)
+        return v
+    return read
+
+
+# --------------------------------------------------------------------------- pointwise
+@functools.lru_cache(maxsize=None)
+def pointwise(fn: Callable, in_dtypes: tuple, out_dtype: np.dtype, compute: np.dtype | None = None):
+    """Element-wise ``out = fn(*inputs)`` over 3-D buffers of equal shape.
+
+    ``fn`` is a ``ti.func`` taking the inputs cast to ``compute`` (default: the
+    first input's dtype) and returning a value stored with :func:`converter`.
+    """
+    ct_np = np.dtype(compute or in_dtypes[0])
+    ct = ti_dtype(ct_np)
+    conv = converter(ct_np, out_dtype)
+    t_out = ti_dtype(out_dtype)
+    if len(in_dtypes) == 1:
+        t_a = ti_dtype(in_dtypes[0])
+
+        @ti.kernel
+        def k1(a: ND3(dtype=t_a), out: ND3(dtype=t_out)):
+            for I in ti.grouped(a):
+                out[I] = conv(fn(ti.cast(a[I], ct)))
+        return k1
+    if len(in_dtypes) == 2:
+        t_a, t_b = ti_dtype(in_dtypes[0]), ti_dtype(in_dtypes[1])
+
+        @ti.kernel
+        def k2(a: ND3(dtype=t_a), b: ND3(dtype=t_b), out: ND3(dtype=t_out)):
+            for I in ti.grouped(a):
+                out[I] = conv(fn(ti.cast(a[I], ct), ti.cast(b[I], ct)))
+        return k2
+    raise ValueError("pointwise supports 1 or 2 inputs")
+
+
+# --------------------------------------------------------------------------- 1-D along an axis
+def _axis_delta(axis: int, d: int) -> tuple[int, int, int]:
+    return tuple(d if ax == axis else 0 for ax in range(3))
+
+
+@functools.lru_cache(maxsize=None)
+def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
+                in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype):
+    """``out[..i..] = sum_k w[k] * in[..i + k - len//2 - origin..]`` along ``axis`` (0-2).
+
+    Weights are baked in as constants. Summation follows SciPy's order
+    (symmetric and antisymmetric kernels pair taps first), so float64 results
+    for integer data match SciPy bit for bit. Kernel signature:
+    ``(a, out, cval: f64)``.
+    """
+    w = [float(x) for x in weights]
+    size = len(w)
+    size1 = size // 2
+    size2 = size - size1 - 1
+    symmetric = 0
+    if size % 2 == 1:
+        eps = np.finfo(np.float64).eps
+        if all(abs(w[size1 + m] - w[size1 - m]) <= eps for m in range(1, size1 + 1)):
+            symmetric = 1
+        elif all(abs(w[size1 + m] + w[size1 - m]) <= eps for m in range(1, size1 + 1)):
+            symmetric = -1
+    ct = ti_dtype(compute)
+    conv = converter(compute, out_dtype)
+    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
+    imap = index_map(mode)
+    serial = _serial_inner()
+    # tap jj (relative to the centre, -size1..size2) reads input i + jj - origin
+    taps = list(range(-size1, size2 + 1))
+
+    @ti.func
+    def load(a: ti.template(), i, j, l, src, cvc):
+        # src: mapped index along the axis (-1 means outside, constant mode)
+        v = cvc
+        if ti.static(mode != "constant") or src >= 0:
+            if ti.static(axis == 0):
+                v = ti.cast(a[src, j, l], ct)
+            elif ti.static(axis == 1):
+                v = ti.cast(a[i, src, l], ct)
+            else:
+                v = ti.cast(a[i, j, src], ct)
+        return v
+
+    DIRECT, MAPPED, ROWS = 0, 1, 2  # how a tap finds its input (see kern)
+
+    @ti.func
+    def tap(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc, jj: ti.template()):
+        v = cvc
+        if ti.static(how == DIRECT):
+            v = ti.cast(a[i, j, l + jj - origin], ct)
+        elif ti.static(how == MAPPED):
+            v = load(a, i, j, l, imap(pos + jj - origin, n), cvc)
+        else:
+            v = load(a, i, j, l, src[jj + size1], cvc)
+        return v
+
+    @ti.func
+    def combine(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc):
+        # order of operations = SciPy's
+        acc = ti.cast(0, ct)
+        if ti.static(symmetric > 0):
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ti.cast(w[size1], ct)
+            for m in ti.static(range(size1, 0, -1)):
+                acc += (tap(how, a, i, j, l, n, pos, src, cvc, -m)
+                        + tap(how, a, i, j, l, n, pos, src, cvc, m)) * ti.cast(w[size1 - m], ct)
+        elif ti.static(symmetric < 0):
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ti.cast(w[size1], ct)
+            for m in ti.static(range(size1, 0, -1)):
+                acc += (tap(how, a, i, j, l, n, pos, src, cvc, -m)
+                        - tap(how, a, i, j, l, n, pos, src, cvc, m)) * ti.cast(w[size1 - m], ct)
+        else:
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, size2) * ti.cast(w[size1 + size2], ct)
+            for jj in ti.static(range(-size1, size2)):
+                acc += tap(how, a, i, j, l, n, pos, src, cvc, jj) * ti.cast(w[size1 + jj], ct)
+        return acc
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        n = a.shape[axis]
+        cvc = ti.cast(cval, ct)
+        if ti.static(serial and axis == 2):
+            for i, j in ti.ndrange(n0, n1):
+                lo = ti.min(size1 + origin, n2)
+                hi = ti.max(n2 - size2 + origin, lo)
+                for l in range(0, lo):
+                    out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, l, 0, cvc))
+                for l in range(lo, hi):
+                    out[i, j, l] = conv(combine(DIRECT, a, i, j, l, n, l, 0, cvc))
+                for l in range(hi, n2):
+                    out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, l, 0, cvc))
+        elif ti.static(serial):
+            for i, j in ti.ndrange(n0, n1):
+                pos = i if ti.static(axis == 0) else j
+                src = ti.Vector([imap(pos + jj - origin, n) for jj in ti.static(taps)])
+                for l in range(n2):
+                    out[i, j, l] = conv(combine(ROWS, a, i, j, l, n, pos, src, cvc))
+        else:
+            for i, j, l in ti.ndrange(n0, n1, n2):
+                pos = i if ti.static(axis == 0) else (j if ti.static(axis == 1) else l)
+                out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, pos, 0, cvc))
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def running_mean1d(size: int, axis: int, mode: str, origin: int,
+                   in_dtype: np.dtype, out_dtype: np.dtype):
+    """SciPy's uniform filter along ``axis``: a running sum in float64.
+
+    ``out[0] = sum(window) / size``; then ``acc += (entering - leaving) / size``
+    per step, the same arithmetic as SciPy, so integer outputs agree exactly.
+    Lines are independent and run in parallel; the walk along each line is serial.
+    Kernel signature: ``(a, out, cval: f64)``.
+    """
+    size1 = size // 2
+    conv = converter(np.float64, out_dtype)
+    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
+    imap = index_map(mode)
+    fsize = float(size)
+
+    @ti.func
+    def at(a: ti.template(), i, j, l, q, n, cval):
+        # value of extended-line position q (input index q - size1 - origin)
+        src = imap(q - size1 - origin, n)
+        v = cval
+        if ti.static(mode != "constant") or src >= 0:
+            if ti.static(axis == 0):
+                v = ti.cast(a[src, j, l], ti.f64)
+            elif ti.static(axis == 1):
+                v = ti.cast(a[i, src, l], ti.f64)
+            else:
+                v = ti.cast(a[i, j, src], ti.f64)
+        return v
+
+    @ti.func
+    def put(out: ti.template(), i, j, l, p, v):
+        if ti.static(axis == 0):
+            out[p, j, l] = conv(v)
+        elif ti.static(axis == 1):
+            out[i, p, l] = conv(v)
+        else:
+            out[i, j, p] = conv(v)
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        n = a.shape[axis]
+        # the two non-axis dimensions index the lines
+        m0 = n1 if ti.static(axis == 0) else n0
+        m1 = n1 if ti.static(axis == 2) else n2
+        for u, v in ti.ndrange(m0, m1):
+            i, j, l = 0, 0, 0
+            if ti.static(axis == 0):
+                j, l = u, v
+            elif ti.static(axis == 1):
+                i, l = u, v
+            else:
+                i, j = u, v
+            acc = ti.cast(0.0, ti.f64)
+            for q in range(size):
+                acc += at(a, i, j, l, q, n, cval)
+            acc /= fsize
+            put(out, i, j, l, 0, acc)
+            for p in range(1, n):
+                acc += (at(a, i, j, l, p - 1 + size, n, cval) - at(a, i, j, l, p - 1, n, cval)) / fsize
+                put(out, i, j, l, p, acc)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def extremum1d(size: int, axis: int, mode: str, origin: int, minimum: bool,
+               in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype):
+    """Minimum or maximum over a window of ``size`` along ``axis``.
+
+    Outside values are ``cval`` in the compute dtype (SciPy's separable path
+    does not cast ``cval`` to the input type). Signature ``(a, out, cval: f64)``.
+    """
+    size1 = size // 2
+    ct = ti_dtype(compute)
+    conv = converter(compute, out_dtype)
+    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
+    imap = index_map(mode)
+    serial = _serial_inner()
+
+    @ti.func
+    def pick(x, y):
+        r = x
+        if ti.static(minimum):
+            if y < x:
+                r = y
+        else:
+            if y > x:
+                r = y
+        return r
+
+    @ti.func
+    def load(a: ti.template(), i, j, l, src, cvc):
+        v = cvc
+        if ti.static(mode != "constant") or src >= 0:
+            if ti.static(axis == 0):
+                v = ti.cast(a[src, j, l], ct)
+            elif ti.static(axis == 1):
+                v = ti.cast(a[i, src, l], ct)
+            else:
+                v = ti.cast(a[i, j, src], ct)
+        return v
+
+    @ti.func
+    def window(a: ti.template(), i, j, l, pos, n, cvc):
+        r = load(a, i, j, l, imap(pos - size1 - origin, n), cvc)
+        for k in ti.static(range(1, size)):
+            r = pick(r, load(a, i, j, l, imap(pos + k - size1 - origin, n), cvc))
+        return r
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        n = a.shape[axis]
+        cvc = ti.cast(cval, ct)
+        if ti.static(serial):
+            for i, j in ti.ndrange(n0, n1):
+                for l in range(n2):
+                    pos = i if ti.static(axis == 0) else (j if ti.static(axis == 1) else l)
+                    out[i, j, l] = conv(window(a, i, j, l, pos, n, cvc))
+        else:
+            for i, j, l in ti.ndrange(n0, n1, n2):
+                pos = i if ti.static(axis == 0) else (j if ti.static(axis == 1) else l)
+                out[i, j, l] = conv(window(a, i, j, l, pos, n, cvc))
+    return kern
+
+
+# --------------------------------------------------------------------------- footprints
+def _extent(offsets: tuple) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    lo = tuple(max(0, -min(o[ax] for o in offsets)) for ax in range(3))
+    hi = tuple(max(0, max(o[ax] for o in offsets)) for ax in range(3))
+    return lo, hi
+
+
+def _grid_kernel_body(offsets, mode, ct):
+    """(interior-aware) value getter shared by the footprint generators."""
+    read = _reader(mode, ct)
+    lo, hi = _extent(offsets)
+
+    @ti.func
+    def inside(i, j, l, n0, n1, n2):
+        return (i >= lo[0] and i < n0 - hi[0] and j >= lo[1] and j < n1 - hi[1]
+                and l >= lo[2] and l < n2 - hi[2])
+
+    @ti.func
+    def get(a: ti.template(), i, j, l, n0, n1, n2, cvc, k: ti.template(), interior):
+        o = offsets[k]
+        v = cvc
+        if interior:
+            v = ti.cast(a[i + o[0], j + o[1], l + o[2]], ct)
+        else:
+            v = read(a, i + o[0], j + o[1], l + o[2], n0, n1, n2, cvc)
+        return v
+    return inside, get
+
+
+@functools.lru_cache(maxsize=None)
+def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
+                 in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype,
+                 cval_in_input_dtype: bool = False):
+    """Fold over a footprint: ``op`` in ``{"sum", "min", "max"}``.
+
+    ``offsets`` are static 3-D tuples; for ``"sum"`` each has a weight and the
+    sum starts from 0 and runs in the order given (SciPy's: footprint C order).
+    ``cval_in_input_dtype`` casts ``cval`` to the input type first (SciPy's
+    footprint min/max/rank paths do). Signature ``(a, out, cval: f64)``.
+    """
+    ct = ti_dtype(compute)
+    conv = converter(compute, out_dtype)
+    cv_in = converter(np.float64, in_dtype)
+    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
+    inside, get = _grid_kernel_body(offsets, mode, ct)
+    serial = _serial_inner()
+    K = len(offsets)
+
+    @ti.func
+    def fold(a: ti.template(), i, j, l, n0, n1, n2, cvc):
+        interior = inside(i, j, l, n0, n1, n2)
+        acc = ti.cast(0, ct)
+        if ti.static(op == "sum"):
+            for k in ti.static(range(K)):
+                acc += ti.cast(weights[k], ct) * get(a, i, j, l, n0, n1, n2, cvc, k, interior)
+        else:
+            acc = get(a, i, j, l, n0, n1, n2, cvc, 0, interior)
+            for k in ti.static(range(1, K)):
+                v = get(a, i, j, l, n0, n1, n2, cvc, k, interior)
+                if ti.static(op == "min"):
+                    if v < acc:
+                        acc = v
+                else:
+                    if v > acc:
+                        acc = v
+        return acc
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        cvc = ti.cast(cval, ct)
+        if ti.static(cval_in_input_dtype):
+            cvc = ti.cast(cv_in(cval), ct)
+        if ti.static(serial):
+            for i, j in ti.ndrange(n0, n1):
+                for l in range(n2):
+                    out[i, j, l] = conv(fold(a, i, j, l, n0, n1, n2, cvc))
+        else:
+            for i, j, l in ti.ndrange(n0, n1, n2):
+                out[i, j, l] = conv(fold(a, i, j, l, n0, n1, n2, cvc))
+    return kern
+
+
+def _batcher_pairs(n: int) -> list[tuple[int, int]]:
+    """Batcher's odd-even merge sorting network for ``n`` inputs (min to the lower index)."""
+    size = 1
+    while size < n:
+        size *= 2
+    pairs = []
+    p = 1
+    while p < size:
+        k = p
+        while k >= 1:
+            for j in range(k % p, size - k, 2 * k):
+                for i in range(min(k, size - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    # comparators that touch padding (+inf slots beyond n) never move a value
+    return [(a, b) for a, b in pairs if b < n]
+
+
+def selection_network(n: int, rank: int) -> list[tuple[int, int, str]]:
+    """The comparators of a sorting network that position ``rank`` depends on.
+
+    Each entry is ``(a, b, what)`` with ``what`` in ``{"both", "min", "max"}``:
+    only the outputs that are read later are computed.
+    """
+    needed = {rank}
+    kept = []
+    for a, b in reversed(_batcher_pairs(n)):
+        need_a, need_b = a in needed, b in needed
+        if not (need_a or need_b):
+            continue
+        kept.append((a, b, "both" if need_a and need_b else ("min" if need_a else "max")))
+        needed.update((a, b))
+    kept.reverse()
+    return kept
+
+
+#: Footprints up to this many elements use an unrolled selection network; larger
+#: ones run a quickselect loop over a local array.
+NETWORK_MAX = 128
+
+
+@functools.lru_cache(maxsize=None)
+def stencil_select(offsets: tuple, rank: int, mode: str,
+                   in_dtype: np.dtype, out_dtype: np.dtype):
+    """The ``rank``-th smallest value over a footprint (rank filter).
+
+    Values are compared in the input dtype; ``cval`` is cast to the input dtype
+    (SciPy does the same). Signature ``(a, out, cval: f64)``.
+    """
+    # narrow integers are compared as int32 / int64 (LLVM's CPU backend has no
+    # vector min/max for 8/16-bit lanes); the values, and so the ranks, are unchanged
+    wide = {"i8": np.int32, "u8": np.int32, "i16": np.int32, "u16": np.int32, "u32": np.int64}
+    cmp_np = np.dtype(wide.get(_TI_NAME[np.dtype(in_dtype)], in_dtype))
+    ct = ti_dtype(cmp_np)
+    conv = converter(cmp_np, out_dtype)
+    cv_in = converter(np.float64, in_dtype)
+    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
+    inside, get = _grid_kernel_body(offsets, mode, ct)
+    serial = _serial_inner()
+    K = len(offsets)
+    use_network = K <= NETWORK_MAX
+    network = selection_network(K, rank) if use_network else []
+
+    @ti.func
+    def select(a: ti.template(), i, j, l, n0, n1, n2, cvc):
+        interior = inside(i, j, l, n0, n1, n2)
+        v = ti.Vector([get(a, i, j, l, n0, n1, n2, cvc, k, interior) for k in ti.static(range(K))], dt=ct)
+        res = v[0]
+        if ti.static(use_network):
+            for c in ti.static(network):
+                x, y = v[c[0]], v[c[1]]
+                if ti.static(c[2] == "both"):
+                    v[c[0]] = ti.min(x, y)
+                    v[c[1]] = ti.max(x, y)
+                elif ti.static(c[2] == "min"):
+                    v[c[0]] = ti.min(x, y)
+                else:
+                    v[c[1]] = ti.max(x, y)
+            res = v[rank]
+        else:
+            lo, hi = 0, K - 1
+            while lo < hi:
+                pivot = v[(lo + hi) // 2]
+                p, q = lo, hi
+                while p <= q:
+                    while v[p] < pivot:
+                        p += 1
+                    while v[q] > pivot:
+                        q -= 1
+                    if p <= q:
+                        v[p], v[q] = v[q], v[p]
+                        p += 1
+                        q -= 1
+                if rank <= q:
+                    hi = q
+                elif rank >= p:
+                    lo = p
+                else:
+                    lo = hi
+            res = v[rank]
+        return res
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        cvc = ti.cast(cv_in(cval), ct)
+        if ti.static(serial):
+            for i, j in ti.ndrange(n0, n1):
+                for l in range(n2):
+                    out[i, j, l] = conv(select(a, i, j, l, n0, n1, n2, cvc))
+        else:
+            for i, j, l in ti.ndrange(n0, n1, n2):
+                out[i, j, l] = conv(select(a, i, j, l, n0, n1, n2, cvc))
+    return kern
+
+
+# --------------------------------------------------------------------------- reductions
+@functools.lru_cache(maxsize=None)
+def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
+    """Whole-buffer reduction into ``out[0]``: ``op`` in sum/min/max/nan_count.
+
+    The caller initialises ``out`` (0 for sum, the first element for min/max).
+    Signature ``(a, out)`` with ``out`` a 1-D buffer of ``acc_dtype``.
+    """
+    t_in, t_acc = ti_dtype(in_dtype), ti_dtype(acc_dtype)
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ti.types.ndarray(dtype=t_acc, ndim=1)):
+        for I in ti.grouped(a):
+            v = ti.cast(a[I], t_acc)
+            if ti.static(op == "sum"):
+                out[0] += v
+            elif ti.static(op == "min"):
+                ti.atomic_min(out[0], v)
+            elif ti.static(op == "max"):
+                ti.atomic_max(out[0], v)
+            else:  # nan_count
+                x = a[I]
+                if x != x:
+                    out[0] += ti.cast(1, t_acc)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def histogram(in_dtype: np.dtype):
+    """Equal-width histogram with numpy's binning rules.
+
+    Signature ``(a, edges, counts, lo: f64, norm: f64)``: ``edges`` are the
+    ``nbins + 1`` float64 edges (as ``np.linspace`` gives them), ``counts`` an
+    int64 buffer of ``nbins`` zeros. A value's bin is ``(x - lo) * norm``,
+    corrected against the edges exactly as ``np.histogram`` does; the last bin
+    is closed; values outside ``[edges[0], edges[-1]]`` (and NaN) are dropped.
+    """
+    t_in = ti_dtype(in_dtype)
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), edges: ti.types.ndarray(dtype=ti.f64, ndim=1),
+             counts: ti.types.ndarray(dtype=ti.i64, ndim=1), lo: ti.f64, norm: ti.f64):
+        nb = counts.shape[0]
+        first, last = edges[0], edges[nb]
+        for I in ti.grouped(a):
+            x = ti.cast(a[I], ti.f64)
+            if x >= first and x <= last:
+                b = ti.cast((x - lo) * norm, ti.i64)
+                if b == nb:
+                    b -= 1
+                if x < edges[b]:
+                    b -= 1
+                elif x >= edges[b + 1] and b != nb - 1:
+                    b += 1
+                ti.atomic_add(counts[b], ti.cast(1, ti.i64))
+    return kern
