@@ -177,19 +177,19 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
         # order of operations = SciPy's
         acc = ti.cast(0, ct)
         if ti.static(symmetric > 0):
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ti.cast(w[size1], ct)
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ct(w[size1])
             for m in ti.static(range(size1, 0, -1)):
                 acc += (tap(how, a, i, j, l, n, pos, src, cvc, -m)
-                        + tap(how, a, i, j, l, n, pos, src, cvc, m)) * ti.cast(w[size1 - m], ct)
+                        + tap(how, a, i, j, l, n, pos, src, cvc, m)) * ct(w[size1 - m])
         elif ti.static(symmetric < 0):
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ti.cast(w[size1], ct)
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ct(w[size1])
             for m in ti.static(range(size1, 0, -1)):
                 acc += (tap(how, a, i, j, l, n, pos, src, cvc, -m)
-                        - tap(how, a, i, j, l, n, pos, src, cvc, m)) * ti.cast(w[size1 - m], ct)
+                        - tap(how, a, i, j, l, n, pos, src, cvc, m)) * ct(w[size1 - m])
         else:
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, size2) * ti.cast(w[size1 + size2], ct)
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, size2) * ct(w[size1 + size2])
             for jj in ti.static(range(-size1, size2)):
-                acc += tap(how, a, i, j, l, n, pos, src, cvc, jj) * ti.cast(w[size1 + jj], ct)
+                acc += tap(how, a, i, j, l, n, pos, src, cvc, jj) * ct(w[size1 + jj])
         return acc
 
     @ti.kernel
@@ -225,8 +225,8 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
                    in_dtype: np.dtype, out_dtype: np.dtype):
     """SciPy's uniform filter along ``axis``: a running sum in float64.
 
-    ``out[0] = sum(window) / size``; then ``acc += (entering - leaving) / size``
-    per step, the same arithmetic as SciPy, so integer outputs agree exactly.
+    A running window sum ``acc += entering - leaving`` with ``out = acc / size``
+    per step: the same arithmetic as SciPy, so integer outputs agree exactly.
     Lines are independent and run in parallel; the walk along each line is serial.
     Kernel signature: ``(a, out, cval: f64)``.
     """
@@ -277,11 +277,10 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
             acc = ti.cast(0.0, ti.f64)
             for q in range(size):
                 acc += at(a, i, j, l, q, n, cval)
-            acc /= fsize
-            put(out, i, j, l, 0, acc)
+            put(out, i, j, l, 0, acc / ti.f64(fsize))
             for p in range(1, n):
-                acc += (at(a, i, j, l, p - 1 + size, n, cval) - at(a, i, j, l, p - 1, n, cval)) / fsize
-                put(out, i, j, l, p, acc)
+                acc += at(a, i, j, l, p - 1 + size, n, cval) - at(a, i, j, l, p - 1, n, cval)
+                put(out, i, j, l, p, acc / ti.f64(fsize))
     return kern
 
 
@@ -401,7 +400,7 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
         acc = ti.cast(0, ct)
         if ti.static(op == "sum"):
             for k in ti.static(range(K)):
-                acc += ti.cast(weights[k], ct) * get(a, i, j, l, n0, n1, n2, cvc, k, interior)
+                acc += ct(weights[k]) * get(a, i, j, l, n0, n1, n2, cvc, k, interior)
         else:
             acc = get(a, i, j, l, n0, n1, n2, cvc, 0, interior)
             for k in ti.static(range(1, K)):

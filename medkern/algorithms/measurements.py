@@ -1,0 +1,181 @@
+"""Whole-array statistics and histograms, after ``scipy.ndimage``'s measurement functions.
+
+Notes
+-----
+These take no ``labels``/``index`` yet (per-label statistics belong with the
+segmentation work); they reduce the whole array. Results are Python/numpy
+scalars (or a numpy array for :func:`histogram`) even for device input.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.ndimage as ndi
+
+from .. import arrays, checks
+from ..kernels import dsl
+from ..registry import Algorithm, register
+from .job import Job, reduce_buffer
+
+__all__ = ["sum", "mean", "minimum", "maximum", "histogram"]
+
+_builtin_sum = sum
+
+
+def _acc_dtype(dtype: np.dtype) -> np.dtype:
+    # float32 sums accumulate in float64; integers in int64/uint64 (exact)
+    if dtype.kind == "f":
+        return np.dtype(np.float64)
+    return np.dtype(np.uint64 if dtype.kind == "u" else np.int64)
+
+
+def sum(input: Any) -> Any:  # noqa: A001 - SciPy's name
+    """Sum of all elements.
+
+    Parameters
+    ----------
+    input : ndarray or DeviceArray
+
+    Returns
+    -------
+    float or int
+        float64 for float input (accumulated in float64), int for integer input.
+
+    Notes
+    -----
+    Reference: ``scipy.ndimage.sum(input)``. Float sums run in parallel, so the
+    last bits depend on the summation order.
+    """
+    job = Job(input)
+    acc = _acc_dtype(job.in_dtype)
+    val = reduce_buffer(dsl.reduce("sum", job.in_dtype, acc), job.src, acc, 0)
+    return float(val) if acc.kind == "f" else int(val)
+
+
+def mean(input: Any) -> float:
+    """Mean of all elements (float64).
+
+    Parameters
+    ----------
+    input : ndarray or DeviceArray
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Reference: ``scipy.ndimage.mean(input)``.
+    """
+    job = Job(input)
+    return float(sum(input)) / float(np.prod(job.shape))
+
+
+def _extreme(input: Any, op: str) -> Any:
+    job = Job(input)
+    if job.count_nan():
+        return job.in_dtype.type(np.nan)
+    dt = job.in_dtype
+    info = np.finfo(dt) if dt.kind == "f" else np.iinfo(dt)
+    init = info.max if op == "min" else info.min
+    val = reduce_buffer(dsl.reduce(op, dt, dt), job.src, dt, init)
+    return job.in_dtype.type(val)
+
+
+def minimum(input: Any) -> Any:
+    """Smallest element (NaN if the input holds NaN, as numpy's ``min``).
+
+    Parameters
+    ----------
+    input : ndarray or DeviceArray
+
+    Returns
+    -------
+    scalar of the input's dtype
+
+    Notes
+    -----
+    Reference: ``scipy.ndimage.minimum(input)``.
+    """
+    return _extreme(input, "min")
+
+
+def maximum(input: Any) -> Any:
+    """Largest element (NaN if the input holds NaN).
+
+    Parameters
+    ----------
+    input : ndarray or DeviceArray
+
+    Returns
+    -------
+    scalar of the input's dtype
+
+    Notes
+    -----
+    Reference: ``scipy.ndimage.maximum(input)``.
+    """
+    return _extreme(input, "max")
+
+
+def histogram(input: Any, min: float, max: float, bins: int) -> np.ndarray:  # noqa: A002
+    """Counts in ``bins`` equal bins spanning ``[min, max]``.
+
+    Parameters
+    ----------
+    input : ndarray or DeviceArray
+    min, max : float
+        Range of the bins (``min < max``); values outside are not counted.
+    bins : int
+        Number of bins (>= 1).
+
+    Returns
+    -------
+    ndarray of int64
+        The counts. Bin edges are ``np.linspace(min, max, bins + 1)``; a value
+        equal to an inner edge goes to the upper bin, ``max`` to the last bin.
+
+    Notes
+    -----
+    Reference: ``scipy.ndimage.histogram(input, min, max, bins)`` (numpy's
+    binning rules). NaN is not counted.
+
+    Examples
+    --------
+    >>> import numpy as np, medkern.measurements as mm
+    >>> mm.histogram(np.array([0, 1, 1, 2, 9], np.uint8), 0, 4, 4)
+    array([1, 2, 1, 0])
+    """
+    job = Job(input)
+    lo = checks.real(min, "min")
+    hi = checks.real(max, "max")
+    if not lo < hi:
+        raise ValueError(f"min must be smaller than max, got min={min}, max={max}")
+    nb = checks.integer(bins, "bins", minimum=1)
+    edges = np.linspace(lo, hi, nb + 1)
+    e_buf = arrays.upload_vector(edges)
+    counts = arrays.upload_vector(np.zeros(nb, dtype=np.int64))
+    job.launch(dsl.histogram(job.in_dtype), job.src, e_buf, counts, lo, nb / (hi - lo))
+    return arrays.download(counts, (nb,)).copy()
+
+
+def _hist_ref(x, min, max, bins):  # noqa: A002
+    return np.asarray(ndi.histogram(x, min, max, bins)).astype(np.int64)
+
+
+def _scalar_error(ours, ref):
+    return abs(float(ours) - float(ref)) / max(abs(float(ref)), 1e-30)
+
+
+for _name, _ref in (("sum", ndi.sum), ("mean", ndi.mean), ("minimum", ndi.minimum),
+                    ("maximum", ndi.maximum)):
+    register(Algorithm(name=_name, area="measurements", func=globals()[_name], reference=_ref,
+                       reference_name=f"scipy.ndimage.{_name}", bench_kwargs={}, cases=({},),
+                       tolerance={"float32": 1e-6, "float64": 1e-12},
+                       compare_result=_scalar_error))
+register(Algorithm(name="histogram", area="measurements", func=histogram, reference=_hist_ref,
+                   reference_name="scipy.ndimage.histogram",
+                   bench_kwargs={"min": -1024, "max": 3072, "bins": 4096},
+                   cases=({"min": -1024, "max": 3072, "bins": 256}, {"min": 0.5, "max": 200.0, "bins": 7})))
+del _name, _ref

@@ -1,0 +1,154 @@
+"""The single list of public algorithms, each with its reference, inputs and tolerance.
+
+The parity tests (``tests/test_parity.py``), the asv suite (``bench/``) and
+``medkern compare`` all enumerate :func:`algorithms`: registering an algorithm
+gives it a parity test over its cases and dtypes, a benchmark and a row in the
+comparison table.
+
+Registering a new algorithm::
+
+    from medkern.registry import Algorithm, register
+    register(Algorithm(
+        name="my_filter", area="filters",
+        func=my_filter, reference=scipy.ndimage.some_filter,
+        bench_kwargs={"size": 3},                        # used by asv and compare
+        cases=[{"size": 3, "mode": m} for m in MODES],   # parity-test variants
+    ))
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, Callable
+
+import numpy as np
+
+#: Boundary modes every filter is tested with.
+MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
+
+FLOAT_DTYPES = ("float32", "float64")
+INT_DTYPES = ("uint8", "uint16", "int16")
+DTYPES = FLOAT_DTYPES + INT_DTYPES
+
+#: Relative tolerance (to the reference's largest magnitude) per dtype; integers exact.
+TOLERANCE = {"float32": 1e-5, "float64": 1e-10, "uint8": 0, "uint16": 0, "int16": 0,
+             "int8": 0, "int32": 0, "uint32": 0, "int64": 0, "uint64": 0}
+
+
+@dataclasses.dataclass(frozen=True)
+class Algorithm:
+    """One public algorithm and how to check and time it.
+
+    Attributes
+    ----------
+    name : str
+        Public name (``medkern.<area>.<name>``).
+    area : str
+        Module under ``medkern`` (``"filters"``, ``"measurements"``...).
+    func, reference : callable
+        ``f(image, **kwargs)`` for medkern and for the reference (SciPy, skimage...).
+    reference_name : str
+        Dotted name of the reference, for reports.
+    bench_kwargs : dict
+        Keyword arguments for benchmarks and ``medkern compare``.
+    cases : list of dict
+        Keyword-argument variants the parity tests run (each on 2-D and 3-D).
+    dtypes : tuple of str
+        Input dtypes the parity tests run.
+    tolerance : dict, optional
+        Per-dtype relative tolerance overriding :data:`TOLERANCE`.
+    make_input : callable, optional
+        ``(shape, dtype, seed) -> ndarray`` for parity tests (default
+        :func:`medkern.sample_data.random_image`).
+    compare_result : callable, optional
+        ``(ours, reference) -> max error`` for non-array results.
+    """
+
+    name: str
+    area: str
+    func: Callable
+    reference: Callable
+    reference_name: str
+    bench_kwargs: dict
+    cases: tuple = ()
+    dtypes: tuple = DTYPES
+    tolerance: dict = dataclasses.field(default_factory=dict)
+    make_input: Callable | None = None
+    compare_result: Callable | None = None
+
+    def kwargs_for(self, case: dict, ndim: int) -> dict | None:
+        """A case's keyword arguments for an input of ``ndim`` dimensions.
+
+        Conventions: ``"_ndim": k`` limits a case to k-D inputs (``None`` is
+        returned for other ndims); a value ``{"_2d": a, "_3d": b}`` is picked by ndim.
+        """
+        if case.get("_ndim", ndim) != ndim:
+            return None
+        out = {}
+        for key, value in case.items():
+            if key == "_ndim":
+                continue
+            if isinstance(value, dict) and "_2d" in value:
+                value = value["_2d"] if ndim <= 2 else value["_3d"]
+            out[key] = value
+        return out
+
+    def tol(self, dtype: Any) -> float:
+        name = np.dtype(dtype).name
+        return self.tolerance.get(name, TOLERANCE[name])
+
+    def error(self, ours: Any, ref: Any) -> float:
+        """Largest absolute difference, relative to the reference's magnitude for floats."""
+        if self.compare_result is not None:
+            return float(self.compare_result(ours, ref))
+        a = np.asarray(ours)
+        b = np.asarray(ref)
+        if a.shape != b.shape:
+            return float("inf")
+        diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+        nan_a, nan_b = np.isnan(a.astype(np.float64)), np.isnan(b.astype(np.float64))
+        if np.any(nan_a != nan_b):
+            return float("inf")
+        diff = np.where(nan_a, 0.0, diff)
+        if b.dtype.kind == "f":
+            scale = max(float(np.nanmax(np.abs(b))) if b.size else 0.0, 1e-30)
+            return float(diff.max() / scale) if diff.size else 0.0
+        return float(diff.max()) if diff.size else 0.0
+
+    def agrees(self, ours: Any, ref: Any, dtype: Any) -> bool:
+        a, b = np.asarray(ours), np.asarray(ref)
+        if self.compare_result is None and a.dtype != b.dtype:
+            return False
+        return self.error(ours, ref) <= self.tol(dtype)
+
+
+_REGISTRY: dict[str, Algorithm] = {}
+_LOADED = False
+#: Modules whose import registers algorithms.
+_PROVIDERS = ("medkern.algorithms.filters_registry", "medkern.algorithms.measurements")
+
+
+def register(alg: Algorithm) -> Algorithm:
+    """Add (or replace) an algorithm in the registry."""
+    _REGISTRY[alg.name] = alg
+    return alg
+
+
+def algorithms(only: Any = None) -> list[Algorithm]:
+    """All registered algorithms in registration order (optionally those named in ``only``)."""
+    global _LOADED
+    if not _LOADED:
+        for mod in _PROVIDERS:
+            importlib.import_module(mod)
+        _LOADED = True
+    if only is None:
+        return list(_REGISTRY.values())
+    names = [only] if isinstance(only, str) else list(only)
+    unknown = [n for n in names if n not in _REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown algorithm(s) {unknown}; known: {sorted(_REGISTRY)}")
+    return [_REGISTRY[n] for n in names]
+
+
+def get(name: str) -> Algorithm:
+    return algorithms([name])[0]

@@ -1,0 +1,88 @@
+"""Inputs for tests, benchmarks and ``medkern compare``: real CT data and generated volumes.
+
+Nothing here downloads anything: the CT slice is pydicom's bundled
+``CT_small.dcm``; the rest is generated.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+#: Value ranges used when generating data of each dtype (CT-like for 16-bit types).
+RANGES = {
+    "uint8": (0, 255), "int8": (-128, 127), "uint16": (0, 4095), "int16": (-1024, 3071),
+    "uint32": (0, 65535), "int32": (-1024, 3071), "uint64": (0, 65535), "int64": (-1024, 3071),
+    "float32": (-1024.0, 3071.0), "float64": (-1024.0, 3071.0),
+}
+
+
+def _to_dtype(unit: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Map values in [0, 1] onto the dtype's range."""
+    dtype = np.dtype(dtype)
+    lo, hi = RANGES[dtype.name]
+    vals = lo + unit * (hi - lo)
+    if dtype.kind in "iu":
+        return np.rint(vals).astype(dtype)
+    return vals.astype(dtype)
+
+
+def random_image(shape: tuple[int, ...], dtype=np.float32, seed: int = 0) -> np.ndarray:
+    """Noise plus a smooth structure, scaled to the dtype's range (parity-test input)."""
+    rng = np.random.default_rng(seed)
+    grids = np.meshgrid(*[np.linspace(0, 1, n) for n in shape], indexing="ij")
+    smooth = 0.5 + 0.25 * np.sin(6.0 * sum(g * (k + 1) for k, g in enumerate(grids)))
+    unit = np.clip(0.6 * smooth + 0.4 * rng.random(shape), 0.0, 1.0)
+    return _to_dtype(unit, dtype)
+
+
+def phantom(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+    """A Shepp-Logan-like phantom of nested ellipses (2-D) or ellipsoids (3-D)."""
+    grids = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing="ij")
+    # (value, centre, semi-axes) in the last two axes; a third axis, if any, is scaled like y
+    ellipses = [(1.0, (0.0, 0.0), (0.92, 0.69)), (-0.8, (-0.018, 0.0), (0.87, 0.66)),
+                (-0.2, (0.0, 0.22), (0.41, 0.11)), (-0.2, (0.0, -0.22), (0.31, 0.16)),
+                (0.1, (0.35, 0.0), (0.25, 0.21)), (0.1, (0.1, 0.0), (0.046, 0.046)),
+                (0.1, (-0.605, -0.08), (0.046, 0.023)), (0.1, (-0.605, 0.06), (0.023, 0.046))]
+    img = np.zeros(shape, dtype=np.float64)
+    y, x = grids[-2], grids[-1]
+    z = grids[0] if len(shape) == 3 else 0.0
+    for value, (cy, cx), (ry, rx) in ellipses:
+        r = ((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2 + (z / max(ry, 0.5)) ** 2
+        img[r <= 1.0] += value
+    unit = (img - img.min()) / max(img.max() - img.min(), 1e-12)
+    return _to_dtype(unit, dtype)
+
+
+@functools.lru_cache(maxsize=1)
+def _ct_slice() -> np.ndarray:
+    import pydicom
+    from pydicom.data import get_testdata_file
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    hu = ds.pixel_array.astype(np.float64) * float(getattr(ds, "RescaleSlope", 1)) \
+        + float(getattr(ds, "RescaleIntercept", 0))
+    return hu
+
+
+def ct_volume(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+    """pydicom's CT_small.dcm (128x128, in HU) tiled in-plane and stacked to ``shape``.
+
+    Tiles are mirrored so there are no seams; along z each slice is the CT
+    slice shifted by a few pixels so the volume is not constant in z. Integer
+    dtypes get the HU values clipped to their range.
+    """
+    hu = _ct_slice()
+    h, w = shape[-2], shape[-1]
+    tile = np.block([[hu, hu[:, ::-1]], [hu[::-1, :], hu[::-1, ::-1]]])
+    reps = (-(-h // tile.shape[0]), -(-w // tile.shape[1]))
+    plane = np.tile(tile, reps)
+    if len(shape) == 2:
+        vol = plane[:h, :w]
+    else:
+        vol = np.stack([np.roll(plane, (k % 16, (3 * k) % 16), axis=(0, 1))[:h, :w]
+                        for k in range(shape[0])])
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        vol = np.clip(np.rint(vol), info.min, info.max)
+    return np.ascontiguousarray(vol.astype(dtype))
