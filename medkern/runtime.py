@@ -93,7 +93,8 @@ def _start() -> str:
                 # sums follow SciPy's operation order exactly.
                 ti.init(arch=getattr(ti, name), fast_math=False, log_level=ti.ERROR,
                         offline_cache=True, enable_fallback=False,
-                        default_fp=ti.f32, default_ip=ti.i32)
+                        default_fp=ti.f32, default_ip=ti.i32,
+                        unrolling_limit=0)  # medkern unrolls taps and networks on purpose
         except Exception as exc:  # noqa: BLE001 - Taichi raises plain RuntimeError/others
             errors.append(f"{name}: {exc}")
             continue
