@@ -5,6 +5,9 @@ The parity tests (``tests/test_parity.py``), the asv suite (``bench/``) and
 gives it a parity test over its cases and dtypes, a benchmark and a row in the
 comparison table.
 
+Algorithms outside the package (prototypes) register the same way from a
+module named in the ``MEDKERN_PLUGINS`` environment variable (see the README).
+
 Registering a new algorithm::
 
     from medkern.registry import Algorithm, register
@@ -19,6 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
+import os
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -126,6 +132,23 @@ _REGISTRY: dict[str, Algorithm] = {}
 _LOADED = False
 #: Modules whose import registers algorithms.
 _PROVIDERS = ("medkern.algorithms.filters_registry", "medkern.algorithms.measurements")
+#: Environment variable naming extra modules (or .py files) that register algorithms,
+#: separated by ``os.pathsep`` or commas: prototypes join tests, asv and compare.
+PLUGINS_ENV = "MEDKERN_PLUGINS"
+
+
+def _load_plugin(spec: str) -> None:
+    if spec.endswith(".py"):
+        path = os.path.abspath(spec)
+        if not os.path.exists(path):
+            raise ValueError(f"{PLUGINS_ENV}: no such file {spec!r}")
+        name = "medkern_plugin_" + os.path.splitext(os.path.basename(path))[0]
+        loader = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(loader)
+        sys.modules[name] = module  # Taichi reads ti.func sources through the module
+        loader.loader.exec_module(module)
+    else:
+        importlib.import_module(spec)
 
 
 def register(alg: Algorithm) -> Algorithm:
@@ -140,6 +163,9 @@ def algorithms(only: Any = None) -> list[Algorithm]:
     if not _LOADED:
         for mod in _PROVIDERS:
             importlib.import_module(mod)
+        extra = os.environ.get(PLUGINS_ENV, "").replace(",", os.pathsep)
+        for spec in filter(None, (p.strip() for p in extra.split(os.pathsep))):
+            _load_plugin(spec)
         _LOADED = True
     if only is None:
         return list(_REGISTRY.values())

@@ -7,8 +7,9 @@ Importing medkern never starts Taichi: the first kernel call does (through
 Taichi is not thread-safe and cannot switch arch inside a process, so:
 
 * every kernel launch goes through :data:`lock` (a re-entrant lock), which
-  also serialises initialisation, so the first launch happens on the thread
-  that called ``ti.init`` (a Taichi 1.7 requirement);
+  also serialises initialisation; start-up also materialises Taichi's root
+  field tree on the thread that called ``ti.init`` (a Taichi 1.7 requirement,
+  otherwise met only if the first launch came from that thread);
 * :func:`init` may be called again with the same arch (a no-op) but asking for
   a different arch after start-up raises :class:`RuntimeError`.
 """
@@ -34,13 +35,17 @@ class BackendUnavailableError(RuntimeError):
     """An explicitly requested arch cannot be started on this machine."""
 
 
-def _check_arch(arch: str) -> str:
+def _check_arch(arch: str, name: str = "arch") -> str:
     if not isinstance(arch, str):
-        raise TypeError(f"arch must be a string, got {type(arch).__name__}")
-    name = arch.strip().lower()
-    if name not in ARCHES:
-        raise ValueError(f"arch must be one of {ARCHES}, got {arch!r}")
-    return name
+        raise TypeError(f"{name} must be a string, got {type(arch).__name__}")
+    value = arch.strip().lower()
+    if value not in ARCHES:
+        raise ValueError(f"{name} must be one of {ARCHES}, got {arch!r}")
+    return value
+
+
+def _env_arch() -> str:
+    return _check_arch(os.environ.get("MEDKERN_ARCH", "auto"), "MEDKERN_ARCH")
 
 
 def init(arch: str | None = None) -> str:
@@ -50,7 +55,9 @@ def init(arch: str | None = None) -> str:
     ----------
     arch : {"auto", "cuda", "vulkan", "cpu"}, optional
         Backend to use. ``None`` reads ``MEDKERN_ARCH`` (default ``"auto"``).
-        ``"auto"`` tries CUDA, then Vulkan, then the CPU. An explicitly named
+        ``"auto"`` tries CUDA, then Vulkan, then the CPU (a Vulkan that is only
+        Mesa's software rasteriser, lavapipe, is passed over: the CPU arch is
+        faster than it). An explicitly named
         arch that is not available raises :class:`BackendUnavailableError`;
         there is no silent fallback.
 
@@ -67,7 +74,7 @@ def init(arch: str | None = None) -> str:
     """
     global _requested
     with lock:
-        wanted = _check_arch(arch if arch is not None else os.environ.get("MEDKERN_ARCH", "auto"))
+        wanted = _check_arch(arch) if arch is not None else _env_arch()
         if _active is not None:
             if wanted not in ("auto", _active) and arch is not None:
                 raise RuntimeError(
@@ -82,8 +89,12 @@ def _start() -> str:
     global _active, _ti
     import taichi as ti  # deferred: importing medkern must not start Taichi
 
-    wanted = _requested or _check_arch(os.environ.get("MEDKERN_ARCH", "auto"))
-    candidates = ["cuda", "vulkan", "cpu"] if wanted == "auto" else [wanted]
+    wanted = _requested or _env_arch()
+    if wanted == "auto":
+        # a CPU-emulated Vulkan (Mesa's lavapipe) is slower than the CPU arch itself
+        candidates = ["cuda", "cpu"] if _only_software_vulkan() else ["cuda", "vulkan", "cpu"]
+    else:
+        candidates = [wanted]
     errors = []
     for name in candidates:
         try:
@@ -92,7 +103,8 @@ def _start() -> str:
                 # fast_math off: no FMA contraction or reassociation, so float64
                 # sums follow SciPy's operation order exactly.
                 ti.init(arch=getattr(ti, name), fast_math=False, log_level=ti.ERROR,
-                        offline_cache=True, enable_fallback=False,
+                        offline_cache=os.environ.get("TI_OFFLINE_CACHE", "1") != "0",
+                        enable_fallback=False,
                         default_fp=ti.f32, default_ip=ti.i32,
                         unrolling_limit=0)  # medkern unrolls taps and networks on purpose
         except Exception as exc:  # noqa: BLE001 - Taichi raises plain RuntimeError/others
@@ -100,12 +112,29 @@ def _start() -> str:
             continue
         got = _arch_name(ti.lang.impl.current_cfg().arch)
         if got == name:
+            # Taichi's LLVM backends build the (empty) root field tree on the
+            # thread that called ti.init and assert that they do; a kernel
+            # would do it on its first launch, maybe from another thread.
+            ti.lang.impl.get_runtime().materialize()
             _active, _ti = name, ti
             return name
         errors.append(f"{name}: not available (Taichi started {got})")
         ti.reset()
     raise BackendUnavailableError(
         f"requested arch {wanted!r} is not available on this machine: " + "; ".join(errors))
+
+
+def _only_software_vulkan() -> bool:
+    """Whether any Vulkan here can only be Mesa's CPU rasteriser (lavapipe).
+
+    On Linux a hardware Vulkan driver needs a GPU device node (``/dev/dri/renderD*``
+    or ``/dev/nvidia*``); without one, whatever Vulkan answers runs on the CPU.
+    """
+    import glob
+    import sys
+    if not sys.platform.startswith("linux"):
+        return False
+    return not (glob.glob("/dev/dri/renderD*") or glob.glob("/dev/nvidia*"))
 
 
 def _arch_name(arch: Any) -> str:

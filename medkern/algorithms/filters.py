@@ -30,7 +30,7 @@ __all__ = [
     "minimum_filter1d", "maximum_filter1d", "minimum_filter", "maximum_filter",
     "median_filter", "rank_filter", "percentile_filter",
     "sobel", "prewitt", "laplace", "gaussian_laplace", "gaussian_gradient_magnitude",
-    "gaussian_kernel1d",
+    "generic_filter", "gaussian_kernel1d",
 ]
 
 Array = Any  # numpy.ndarray or medkern.DeviceArray
@@ -45,6 +45,11 @@ def gaussian_kernel1d(sigma: float, order: int, radius: int) -> np.ndarray:
     ``order`` times produces. Evaluated with the same floating-point operations
     SciPy uses, so the taps are identical to SciPy's bit for bit.
     """
+    sigma = checks.real(sigma, "sigma")
+    if not (sigma > 0 and sigma * sigma > 0):
+        raise ValueError(f"sigma must be > 0, got {sigma}")
+    order = checks.integer(order, "order", minimum=0)
+    radius = checks.integer(radius, "radius", minimum=0)
     x = np.arange(-radius, radius + 1)
     var = sigma * sigma
     g = np.exp(-0.5 / var * x ** 2)
@@ -275,7 +280,9 @@ def gaussian_filter1d(input: Array, sigma: float, axis: int = -1, order: int = 0
     Notes
     -----
     Reference: :func:`scipy.ndimage.gaussian_filter1d`; taps from
-    :func:`gaussian_kernel1d`, identical to SciPy's.
+    :func:`gaussian_kernel1d`, identical to SciPy's. Deviation: ``sigma`` 0
+    (or below 1e-15) returns a copy, as :func:`gaussian_filter` does for that
+    axis (SciPy raises ``ZeroDivisionError``).
     """
     job = Job(input, output)
     ax = checks.axis(axis, job.ndim)
@@ -284,8 +291,8 @@ def gaussian_filter1d(input: Array, sigma: float, axis: int = -1, order: int = 0
     t = checks.nonneg_real(truncate, "truncate")
     m = checks.mode(mode)
     cv = checks.cval(cval)
-    w = gaussian_kernel1d(s, o, _gaussian_radius(s, t, radius))[::-1]
-    return job.finish(job.chain([_corr_pass(job, w, ax, m, 0)], cv))
+    passes = _gaussian_passes(job, [s], [o], [m], t, [radius], [ax])  # skips sigma ~ 0
+    return job.finish(job.chain(passes, cv))
 
 
 def gaussian_filter(input: Array, sigma: Any, order: Any = 0, output: Any = None,
@@ -604,8 +611,10 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
     if separable:
         modes = checks.modes(mode, n)
     else:
-        if not isinstance(mode, str) and func in ("minimum_filter", "maximum_filter"):
-            raise ValueError(f"mode: {func} takes one mode (not a sequence) with a non-box footprint")
+        if isinstance(mode, (Sequence, np.ndarray)) and not isinstance(mode, str):
+            raise ValueError(f"mode: {func} takes one mode (not a sequence)"
+                             + (" with a non-box footprint" if func in ("minimum_filter",
+                                                                       "maximum_filter") else ""))
         m = checks.mode(mode)
     check_no_nan(job, func)
     if separable:
@@ -648,7 +657,7 @@ _RANK_PARAMS = """
     Notes
     -----
     NaN input raises ``ValueError`` (SciPy's result depends on traversal order).
-    Footprints of up to 128 elements use an unrolled selection network; larger
+    Footprints of up to 32 elements use an unrolled selection network; larger
     ones a quickselect per element.
 """
 
@@ -737,6 +746,62 @@ percentile_filter.__doc__ = f"""Percentile over a box or footprint.
 {_RANK_PARAMS}
     Reference: :func:`scipy.ndimage.percentile_filter`.
     """
+
+
+def generic_filter(input: Array, function: Callable, size: Any = None, footprint: Any = None,
+                   output: Any = None, mode: str = "reflect", cval: float = 0.0,
+                   origin: Any = 0, *, axes: Any = None) -> Array:
+    """Apply a Taichi function to every neighbourhood: the prototyping filter.
+
+    Parameters
+    ----------
+    input : ndarray or DeviceArray
+    function : ti.func
+        A ``@ti.func`` taking one ``ti.Vector`` (the window's values in
+        footprint C order, float32 for float32 data else float64) and returning
+        a scalar. It is compiled into the kernel, so it runs on every arch.
+    size, footprint, output, mode, cval, origin :
+        As in :func:`median_filter` (one mode).
+
+    Other Parameters
+    ----------------
+    axes : sequence of int, optional
+
+    Returns
+    -------
+    ndarray or DeviceArray
+
+    Notes
+    -----
+    Reference: :func:`scipy.ndimage.generic_filter`, which takes a Python
+    callable on a float64 buffer; here ``function`` must be a ``ti.func``
+    (``extra_arguments`` are replaced by closures). Each distinct function
+    and footprint compiles its own kernel.
+
+    Examples
+    --------
+    >>> import numpy as np, taichi as ti, medkern.filters as mf
+    >>> @ti.func
+    ... def local_range(w):
+    ...     return w.max() - w.min()
+    >>> mf.generic_filter(np.array([1, 5, 2, 8, 3], np.uint8), local_range, size=3)
+    array([4, 4, 6, 6, 5], dtype=uint8)
+    """
+    if not callable(function):
+        raise TypeError(f"function must be a ti.func, got {type(function).__name__}")
+    job = Job(input, output)
+    ax = checks.axes(axes, job.ndim)
+    sizes, fp = _sizes_or_footprint(size, footprint, len(ax), "generic_filter")
+    box = np.ones(sizes, dtype=bool) if fp is None else fp
+    origins = [checks.origin(o, s) for o, s in zip(checks.per_axis(origin, len(ax), "origin"),
+                                                   box.shape)]
+    m = checks.mode(mode)
+    cv = checks.cval(cval)
+    offsets = _footprint_offsets(job, box, origins, ax)
+    kern = dsl.stencil_map(offsets, function, m, job.in_dtype, job.out_dtype, job.compute())
+    out = job.buffer()
+    job.launch(kern, job.src, out, cv)
+    return job.finish(out)
 
 
 # =========================================================================== derivatives

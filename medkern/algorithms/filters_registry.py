@@ -5,6 +5,7 @@ import numpy as np
 import scipy.ndimage as ndi
 
 from ..registry import MODES, Algorithm, register
+from ..kernels import filters as kf
 from . import filters as f
 
 _W2 = np.array([[0.5, -1.0, 0.25], [2.0, 0.0, -0.75]])   # odd x even, asymmetric
@@ -72,3 +73,10 @@ _entry("gaussian_laplace", {"sigma": 2.0}, _modes(sigma=1.5) + ({"sigma": (1.0, 
 _entry("gaussian_gradient_magnitude", {"sigma": 2.0},
        _modes(sigma=1.5) + ({"sigma": (1.0, 2.0, 1.5), "_ndim": 3},))
 
+register(Algorithm(
+    name="generic_filter", area="filters",
+    func=lambda x, **kw: f.generic_filter(x, kf.window_range, **kw),
+    reference=lambda x, **kw: ndi.generic_filter(x, np.ptp, **kw),
+    reference_name="scipy.ndimage.generic_filter(np.ptp)", bench_kwargs={"size": 3},
+    cases=({"size": 3}, {"size": (2, 4, 3)[:2], "mode": "wrap", "_ndim": 2},
+           {"footprint": {"_2d": _FP2, "_3d": _FP3}, "mode": "constant", "cval": 5.0})))

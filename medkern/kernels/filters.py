@@ -31,6 +31,12 @@ def square(g):
 
 
 @ti.func
+def window_range(window):
+    """max - min of a window (``generic_filter``'s registry case, like ``np.ptp``)."""
+    return window.max() - window.min()
+
+
+@ti.func
 def _round_to_half_precision(x):
     # Round a positive float32 to the nearest float16 value (ties to even):
     # numpy evaluates np.sqrt on (u)int8 arrays in float16.

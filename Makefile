@@ -1,0 +1,47 @@
+# The two commands of the README:
+#   make compare   set up .venv, run `medkern compare` (on the GPU if there is one, else the CPU)
+#   make test      set up .venv, run the test suite on the CPU arch, then on Vulkan
+#                  (as root it first installs Mesa's software Vulkan driver, as CI needs)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+COMPARE_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup compare test test-cpu test-vulkan vulkan-driver bench-quick clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+compare: $(STAMP)
+	$(VENV)/bin/medkern compare $(COMPARE_ARGS)
+
+test: test-cpu test-vulkan
+
+test-cpu: $(STAMP)
+	MEDKERN_ARCH=cpu $(PY) -m pytest $(PYTEST_ARGS)
+
+# Vulkan through Mesa's software driver (lavapipe): the same kernels on a
+# second backend. Runs when a Vulkan device is present (after `vulkan-driver`
+# as root); says so and stops otherwise.
+test-vulkan: $(STAMP) vulkan-driver
+	@if MEDKERN_ARCH=vulkan $(PY) -c "import medkern; medkern.init()" 2>/dev/null; then \
+	  MEDKERN_ARCH=vulkan $(PY) -m pytest -m "not slow and not exhaustive" $(PYTEST_ARGS) tests/test_parity.py tests/test_vulkan.py; \
+	else echo "test-vulkan: no Vulkan device here (as root, 'make vulkan-driver' installs Mesa's); skipped"; fi
+
+vulkan-driver:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers libvulkan1 >/dev/null; \
+	fi
+
+bench-quick: $(STAMP)
+	$(VENV)/bin/asv run --python=same --quick --show-stderr
+
+clean:
+	rm -rf $(VENV) .asv compare-out
