@@ -191,6 +191,8 @@ def asarray(x: Any, dtype: Any = None) -> DeviceArray:
     host = np.asarray(x, dtype=dtype)
     if host.dtype == bool:
         host = host.astype(np.uint8)
+    if not host.dtype.isnative:  # e.g. big-endian '>f4': store native
+        host = host.astype(host.dtype.newbyteorder("="))
     if host.dtype not in _TI_NAMES:
         raise TypeError(f"x: dtype {host.dtype} cannot live on the device; "
                         f"supported: {', '.join(d.name for d in SUPPORTED_DTYPES)}")

@@ -27,6 +27,8 @@ MODE_ALIASES = {
 def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
     """A 1-3 D, non-empty numpy array (or DeviceArray) of a supported real dtype."""
     if isinstance(x, DeviceArray):
+        if x.size == 0:
+            raise ValueError(f"{name} is empty (shape {x.shape})")
         return x
     if isinstance(x, (list, tuple)) or np.isscalar(x):
         x = np.asarray(x)
@@ -83,7 +85,8 @@ def axes(value: Any, ndim: int, name: str = "axes") -> tuple[int, ...]:
 
 def per_axis(value: Any, n: int, name: str) -> list:
     """A scalar repeated ``n`` times, or a sequence of exactly ``n`` values."""
-    if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)):
+    if (isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray))
+            or (isinstance(value, np.ndarray) and value.ndim == 0)):
         return [value] * n
     seq = list(value)
     if len(seq) != n:
@@ -107,6 +110,8 @@ def modes(value: Any, n: int, name: str = "mode") -> list[str]:
 
 
 def real(value: Any, name: str, *, finite: bool = True) -> float:
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     out = float(value)
@@ -123,6 +128,8 @@ def nonneg_real(value: Any, name: str) -> float:
 
 
 def integer(value: Any, name: str, *, minimum: int | None = None) -> int:
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer, got bool")
     if isinstance(value, (float, np.floating)) and float(value).is_integer():

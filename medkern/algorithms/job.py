@@ -96,8 +96,8 @@ class Job:
         if self.in_dtype.kind != "f":
             return 0
         from ..kernels import dsl
-        return int(reduce_buffer(dsl.reduce("nan_count", self.in_dtype, np.dtype(np.int64)),
-                                 self.src, np.int64, 0))
+        kern = dsl.reduce("nan_count", self.in_dtype, np.dtype(np.int64))
+        return int(reduce_buffer(kern, self.src, np.int64, 0))
 
 
 def reduce_buffer(kernel: Callable, buf: Any, acc_dtype: Any, init: Any) -> Any:

@@ -604,10 +604,10 @@ def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
                 ti.atomic_min(out[0], v)
             elif ti.static(op == "max"):
                 ti.atomic_max(out[0], v)
-            else:  # nan_count
-                x = a[I]
-                if x != x:
-                    out[0] += ti.cast(1, t_acc)
+            else:  # nan_count; `x != x` is an ordered compare in Taichi (false for NaN)
+                if ti.static(np.dtype(in_dtype).kind == "f"):
+                    if ti.math.isnan(a[I]):
+                        out[0] += ti.cast(1, t_acc)
     return kern
 
 

@@ -1,0 +1,473 @@
+"""Bad input: every public function rejects it with TypeError/ValueError naming the parameter.
+
+Wrong kind of object -> ``TypeError``; right kind, bad value -> ``ValueError``.
+Each check is parametrized over every public function of ``medkern.filters``
+and ``medkern.measurements`` that has the parameter (found from its
+signature), and every test checks that the caller's input was not modified.
+
+NaN policy: linear filters propagate NaN exactly as SciPy does; rank-type
+filters (minimum/maximum/median/rank/percentile and the 1-D variants) raise
+``ValueError`` mentioning NaN; measurements follow numpy/SciPy.
+"""
+import inspect
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+
+import medkern
+import medkern.filters as mf
+import medkern.measurements as mm
+import taichi as ti  # after medkern: no banner
+
+W1 = [1.0, 2.0, -1.0]  # W1, W2, sigma 1.5, size 3: as in test_arrays (shared kernels)
+W2 = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 0.25]])
+
+
+@ti.func
+def _window_max(w):
+    return w.max()
+
+
+#: Required arguments of each public filter (besides ``input``).
+REQUIRED = {
+    "correlate1d": {"weights": W1}, "convolve1d": {"weights": W1},
+    "correlate": {"weights": W2}, "convolve": {"weights": W2},
+    "gaussian_filter1d": {"sigma": 1.0}, "gaussian_filter": {"sigma": 1.0},
+    "gaussian_laplace": {"sigma": 1.0}, "gaussian_gradient_magnitude": {"sigma": 1.0},
+    "uniform_filter1d": {"size": 3}, "uniform_filter": {"size": 3},
+    "minimum_filter1d": {"size": 3}, "maximum_filter1d": {"size": 3},
+    "minimum_filter": {"size": 3}, "maximum_filter": {"size": 3}, "median_filter": {"size": 3},
+    "rank_filter": {"rank": 1, "size": 3}, "percentile_filter": {"percentile": 50.0, "size": 3},
+    "generic_filter": {"function": _window_max, "size": 3},
+    "sobel": {}, "prewitt": {}, "laplace": {},
+}
+MEASURE_REQUIRED = {"sum": {}, "mean": {}, "minimum": {}, "maximum": {},
+                    "histogram": {"min": 0.0, "max": 1.0, "bins": 4}}
+
+FILTERS = [n for n in mf.__all__ if n != "gaussian_kernel1d"]
+MEASUREMENTS = list(mm.__all__)
+RANK_FILTERS = ["minimum_filter", "maximum_filter", "median_filter", "rank_filter",
+                "percentile_filter", "minimum_filter1d", "maximum_filter1d"]
+#: Filters whose ``mode`` may be a per-axis sequence.
+MODE_SEQ = ["gaussian_filter", "uniform_filter", "minimum_filter", "maximum_filter",
+            "sobel", "prewitt", "laplace", "gaussian_laplace", "gaussian_gradient_magnitude"]
+
+
+def _params(name):
+    mod = mm if name in MEASURE_REQUIRED else mf
+    return inspect.signature(getattr(mod, name)).parameters
+
+
+def having(param, names=None):
+    return [n for n in (FILTERS if names is None else names) if param in _params(n)]
+
+
+def call(name, x, **kw):
+    """Call a public function with its required arguments, overridden by ``kw``."""
+    if name in MEASURE_REQUIRED:
+        return getattr(mm, name)(x, **{**MEASURE_REQUIRED[name], **kw})
+    args = dict(REQUIRED[name])
+    if "footprint" in kw:
+        args.pop("size", None)
+    args.update(kw)
+    return getattr(mf, name)(x, **args)
+
+
+@pytest.fixture
+def x():
+    return np.random.default_rng(0).uniform(0, 100, (8, 9)).astype(np.float32)
+
+
+def check(exc, match, name, x, **kw):
+    """``call`` raises ``exc`` matching ``match`` and leaves ``x`` unchanged."""
+    before = x.copy() if isinstance(x, np.ndarray) else None
+    with pytest.raises(exc, match=match):
+        call(name, x, **kw)
+    if before is not None:
+        np.testing.assert_array_equal(x, before)
+        assert x.dtype == before.dtype
+
+
+def test_every_public_function_is_covered():
+    assert set(FILTERS) <= set(REQUIRED), "add new filters to REQUIRED (and their checks)"
+    assert set(MEASUREMENTS) <= set(MEASURE_REQUIRED)
+
+
+# ------------------------------------------------------------------------- input
+BAD_INPUTS = {
+    "empty": (ValueError, np.zeros((0, 4), np.float32)),
+    "empty-1d": (ValueError, np.zeros(0, np.float64)),
+    "0-d": (ValueError, np.array(1.5, np.float32)),
+    "4-d": (ValueError, np.zeros((2, 2, 2, 2), np.float32)),
+    "complex": (TypeError, np.zeros((4, 4), np.complex64)),
+    "object": (TypeError, np.zeros((4, 4), dtype=object)),
+    "bool": (TypeError, np.zeros((4, 4), dtype=bool)),
+    "float16": (TypeError, np.zeros((4, 4), np.float16)),
+    "str": (TypeError, np.array([["a", "b"]])),
+    "None": (TypeError, None),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+@pytest.mark.parametrize("name", FILTERS + MEASUREMENTS)
+def test_bad_input_array(name, kind):
+    exc, bad = BAD_INPUTS[kind]
+    before = None if bad is None else bad.copy()
+    with pytest.raises(exc, match="input"):
+        call(name, bad)
+    if before is not None:
+        np.testing.assert_array_equal(bad, before)
+
+
+@pytest.mark.parametrize("name", FILTERS + MEASUREMENTS)
+def test_empty_device_array(name):
+    d = medkern.asarray(np.zeros((0, 3), np.float32))
+    with pytest.raises(ValueError, match="input"):
+        call(name, d)
+
+
+def test_asarray_bad():
+    with pytest.raises(ValueError, match="x"):
+        medkern.asarray(np.zeros((2, 2, 2, 2), np.float32))
+    with pytest.raises(ValueError, match="x"):
+        medkern.asarray(np.float32(3))
+    with pytest.raises(TypeError, match="x"):
+        medkern.asarray(np.zeros(3, np.complex128))
+
+
+# ------------------------------------------------------------------------- output
+@pytest.mark.parametrize("name", having("output"))
+def test_output_wrong_shape(name, x):
+    check(ValueError, "output", name, x, output=np.zeros((3, 3), np.float32))
+    check(ValueError, "output", name, x, output=np.zeros(x.shape[::-1], np.float32))
+
+
+@pytest.mark.parametrize("name", having("output"))
+def test_output_device_wrong_shape(name, x):
+    d = medkern.asarray(x)
+    with pytest.raises(ValueError, match="output"):
+        call(name, d, output=medkern.asarray(np.zeros((3, 3), np.float32)))
+
+
+@pytest.mark.parametrize("name", having("output"))
+def test_output_unsupported_dtype(name, x):
+    check(TypeError, "output", name, x, output=np.complex64)
+    check(TypeError, "output", name, x, output=np.zeros(x.shape, np.complex128))
+    check(TypeError, "output", name, x, output=bool)
+    check(TypeError, "output", name, x, output=np.float16)
+    check(TypeError, "output", name, x, output="bogus")
+    check(TypeError, "output", name, x, output=[1, 2])
+
+
+@pytest.mark.parametrize("name", having("output"))
+def test_output_read_only(name, x):
+    ro = np.zeros(x.shape, np.float32)
+    ro.flags.writeable = False
+    check(ValueError, "output", name, x, output=ro)
+    assert not ro.any()
+    # output=input where input is read-only
+    xr = x.copy()
+    xr.flags.writeable = False
+    check(ValueError, "output", name, xr, output=xr)
+
+
+@pytest.mark.parametrize("name", having("output"))
+def test_numpy_output_with_device_input(name, x):
+    out = np.zeros(x.shape, np.float32)
+    with pytest.raises(TypeError, match="output"):
+        call(name, medkern.asarray(x), output=out)
+    assert not out.any()
+
+
+# ------------------------------------------------------------------------- mode / cval
+@pytest.mark.parametrize("name", having("mode"))
+def test_unknown_mode(name, x):
+    check(ValueError, "mode", name, x, mode="bogus")
+    check(ValueError, "mode", name, x, mode="Reflect")
+    check(TypeError, "mode", name, x, mode=3)
+    check(TypeError, "mode", name, x, mode=None)
+
+
+@pytest.mark.parametrize("name", having("mode"))
+def test_mode_sequence_with_unknown_entry(name, x):
+    check((ValueError, TypeError), "mode", name, x, mode=["reflect", "bogus"])
+
+
+@pytest.mark.parametrize("name", MODE_SEQ)
+def test_per_axis_mode_errors(name, x):
+    check(ValueError, "mode='bogus'", name, x, mode=["reflect", "bogus"])
+    check(TypeError, "mode", name, x, mode=["reflect", 1])
+    check(ValueError, "mode", name, x, mode=["reflect"] * 3)
+    check(ValueError, "mode", name, x, mode=["reflect"])
+
+
+@pytest.mark.parametrize("name", sorted(set(having("mode")) - set(MODE_SEQ)))
+def test_single_mode_filters_reject_sequences(name, x):
+    check((ValueError, TypeError), "mode", name, x, mode=["reflect", "reflect"])
+
+
+def test_box_minmax_footprint_rejects_mode_sequence(x):
+    fp = [[1, 0, 1], [0, 1, 0]]
+    for name in ("minimum_filter", "maximum_filter"):
+        check(ValueError, "mode", name, x, footprint=fp, mode=["reflect", "reflect"])
+
+
+@pytest.mark.parametrize("name", having("cval"))
+def test_bad_cval(name, x):
+    check(TypeError, "cval", name, x, cval="a")
+    check(TypeError, "cval", name, x, cval=None)
+    check(TypeError, "cval", name, x, cval=[1.0])
+
+
+# ------------------------------------------------------------------------- size / origin
+@pytest.mark.parametrize("name", having("size"))
+def test_bad_size(name, x):
+    check(ValueError, "size", name, x, size=0)
+    check(ValueError, "size", name, x, size=-3)
+    check(TypeError, "size", name, x, size=2.5)
+    check(TypeError, "size", name, x, size="3")
+    check(TypeError, "size", name, x, size=True)
+    check((ValueError, TypeError), "size", name, x, size=[3, 3, 3])
+
+
+@pytest.mark.parametrize("name", [n for n in having("size") if not n.endswith("1d")])
+def test_size_sequence_errors(name, x):
+    check(ValueError, "size", name, x, size=[3, 3, 3])
+    check(ValueError, "size", name, x, size=[3, 0])
+    check(TypeError, "size", name, x, size=[3, 1.5])
+
+
+@pytest.mark.parametrize("name", having("footprint"))
+def test_missing_size_and_footprint(name, x):
+    check(ValueError, "size", name, x, size=None)
+
+
+def test_even_sizes_are_valid(x):
+    np.testing.assert_allclose(mf.uniform_filter(x, 4), ndi.uniform_filter(x, 4), rtol=1e-6)
+    np.testing.assert_array_equal(mf.median_filter(x, 2), ndi.median_filter(x, 2))
+    np.testing.assert_array_equal(mf.minimum_filter1d(x, 4), ndi.minimum_filter1d(x, 4))
+
+
+@pytest.mark.parametrize("name", having("origin"))
+def test_bad_origin(name, x):
+    check(ValueError, "origin", name, x, origin=5)
+    check(ValueError, "origin", name, x, origin=-5)
+    check(TypeError, "origin", name, x, origin=0.5)
+    check(TypeError, "origin", name, x, origin="0")
+
+
+@pytest.mark.parametrize("name", [n for n in having("origin") if not n.endswith("1d")])
+def test_origin_sequence_errors(name, x):
+    check(ValueError, "origin", name, x, origin=(0, 0, 0))
+    check(ValueError, "origin", name, x, origin=(0, 7))
+
+
+# ------------------------------------------------------------------------- axis / axes
+@pytest.mark.parametrize("name", having("axis"))
+def test_bad_axis(name, x):
+    check(ValueError, "axis", name, x, axis=2)
+    check(ValueError, "axis", name, x, axis=-3)
+    check(TypeError, "axis", name, x, axis=1.5)
+    check(TypeError, "axis", name, x, axis=None)
+    check(TypeError, "axis", name, x, axis="0")
+
+
+@pytest.mark.parametrize("name", having("axes"))
+def test_bad_axes(name, x):
+    check(ValueError, "axes", name, x, axes=(0, 0))
+    check(ValueError, "axes", name, x, axes=(1, -1))  # same axis twice
+    check(ValueError, "axes", name, x, axes=(0, 2))
+    check(ValueError, "axes", name, x, axes=(-3,))
+    check(TypeError, "axes", name, x, axes=(0.5,))
+    check(TypeError, "axes", name, x, axes="a")
+
+
+# ------------------------------------------------------------------------- gaussian parameters
+@pytest.mark.parametrize("name", having("sigma"))
+def test_bad_sigma(name, x):
+    check(ValueError, "sigma", name, x, sigma=-1.0)
+    check(ValueError, "sigma", name, x, sigma=np.nan)
+    check(ValueError, "sigma", name, x, sigma=np.inf)
+    check(ValueError, "sigma", name, x, sigma=-np.inf)
+    check(TypeError, "sigma", name, x, sigma="1")
+    check(TypeError, "sigma", name, x, sigma=None)
+    check(TypeError, "sigma", name, x, sigma=True)
+
+
+@pytest.mark.parametrize("name", [n for n in having("sigma") if not n.endswith("1d")])
+def test_sigma_sequence_errors(name, x):
+    check(ValueError, "sigma", name, x, sigma=[1.0, 1.0, 1.0])
+    check(ValueError, "sigma", name, x, sigma=[1.0, -0.5])
+    check(ValueError, "sigma", name, x, sigma=[1.0, np.nan])
+
+
+def test_gaussian_filter1d_sigma_sequence(x):
+    check(TypeError, "sigma", "gaussian_filter1d", x, sigma=[1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", having("truncate"))
+def test_bad_truncate(name, x):
+    check(ValueError, "truncate", name, x, truncate=-1.0)
+    check(ValueError, "truncate", name, x, truncate=np.nan)
+    check(ValueError, "truncate", name, x, truncate=np.inf)
+    check(TypeError, "truncate", name, x, truncate="4")
+
+
+@pytest.mark.parametrize("name", having("radius"))
+def test_bad_radius(name, x):
+    check(ValueError, "radius", name, x, radius=-1)
+    check(TypeError, "radius", name, x, radius=1.5)
+    check(TypeError if name.endswith("1d") else ValueError, "radius", name, x, radius=[1, 1, 1])
+
+
+@pytest.mark.parametrize("name", having("order"))
+def test_bad_order(name, x):
+    check(ValueError, "order", name, x, order=-1)
+    check(TypeError, "order", name, x, order=1.5)
+
+
+def test_gaussian_kernel1d_bad_arguments():
+    for sigma in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="sigma"):
+            mf.gaussian_kernel1d(sigma, 0, 3)
+    with pytest.raises(TypeError, match="sigma"):
+        mf.gaussian_kernel1d("1", 0, 3)
+    with pytest.raises(ValueError, match="order"):
+        mf.gaussian_kernel1d(1.0, -1, 3)
+    with pytest.raises(ValueError, match="radius"):
+        mf.gaussian_kernel1d(1.0, 0, -1)
+    with pytest.raises(TypeError, match="radius"):
+        mf.gaussian_kernel1d(1.0, 0, 1.5)
+
+
+def test_zero_sigma_is_identity(x):
+    """sigma 0 skips the axis (SciPy's gaussian_filter1d raises ZeroDivisionError instead)."""
+    np.testing.assert_array_equal(mf.gaussian_filter(x, 0.0), x)
+    np.testing.assert_array_equal(mf.gaussian_filter1d(x, 0.0), x)
+    np.testing.assert_array_equal(mf.gaussian_filter(x, np.array(0.0)), ndi.gaussian_filter(x, 0.0))
+
+
+# ------------------------------------------------------------------------- footprint / weights
+@pytest.mark.parametrize("name", having("footprint"))
+def test_bad_footprint(name, x):
+    check(ValueError, "footprint", name, x, footprint=np.ones(3, bool))           # 1-D for 2-D data
+    check(ValueError, "footprint", name, x, footprint=np.ones((3, 3, 3), bool))   # 3-D for 2-D data
+    check(ValueError, "footprint", name, x, footprint=np.zeros((3, 3), bool))     # all False
+    check(ValueError, "footprint", name, x, footprint=np.zeros((0, 3), bool))     # empty
+    check(TypeError, "footprint", name, x, footprint=np.ones((3, 3), complex))
+    check(TypeError, "footprint", name, x, footprint=np.array([["a"]]))
+    check(ValueError, "footprint", name, x, footprint=np.ones(3, bool), axes=(0, 1))
+
+
+@pytest.mark.parametrize("name", having("weights"))
+def test_bad_weights(name, x):
+    nd = 1 if name.endswith("1d") else 2
+    good = np.ones((3,) * nd)
+    nan_w = good.copy()
+    nan_w.flat[1] = np.nan
+    inf_w = good.copy()
+    inf_w.flat[0] = np.inf
+    check(ValueError, "weights", name, x, weights=nan_w)
+    check(ValueError, "weights", name, x, weights=inf_w)
+    check(ValueError, "weights", name, x, weights=np.ones((3,) * (nd + 1)))       # wrong ndim
+    check(ValueError, "weights", name, x, weights=np.ones((0,) * nd))             # empty
+    check(TypeError, "weights", name, x, weights=good.astype(complex))
+    check(TypeError, "weights", name, x, weights=np.full((3,) * nd, "a"))
+
+
+# ------------------------------------------------------------------------- rank / percentile / function
+def test_bad_rank(x):
+    check(ValueError, "rank", "rank_filter", x, rank=9)     # 3x3 box has ranks -9..8
+    check(ValueError, "rank", "rank_filter", x, rank=-10)
+    check(ValueError, "rank", "rank_filter", x, rank=5, footprint=[[1, 0], [0, 1]])
+    check(TypeError, "rank", "rank_filter", x, rank=1.5)
+    check(TypeError, "rank", "rank_filter", x, rank=None)
+    check(TypeError, "rank", "rank_filter", x, rank="1")
+
+
+def test_bad_percentile(x):
+    check(ValueError, "percentile", "percentile_filter", x, percentile=100.5)
+    check(ValueError, "percentile", "percentile_filter", x, percentile=-101)
+    check(ValueError, "percentile", "percentile_filter", x, percentile=np.nan)
+    check(ValueError, "percentile", "percentile_filter", x, percentile=np.inf)
+    check(TypeError, "percentile", "percentile_filter", x, percentile="50")
+    check(TypeError, "percentile", "percentile_filter", x, percentile=None)
+
+
+@pytest.mark.parametrize("name", having("function"))
+def test_bad_function(name, x):
+    check(TypeError, "function", name, x, function=None)
+    check(TypeError, "function", name, x, function="max")
+
+
+# ------------------------------------------------------------------------- measurements
+def test_bad_histogram_arguments(x):
+    check(ValueError, "min", "histogram", x, min=1.0, max=0.0)
+    check(ValueError, "min", "histogram", x, min=1.0, max=1.0)
+    check(ValueError, "min", "histogram", x, min=np.nan)
+    check(ValueError, "max", "histogram", x, max=np.inf)
+    check(TypeError, "min", "histogram", x, min="0")
+    check(ValueError, "bins", "histogram", x, bins=0)
+    check(ValueError, "bins", "histogram", x, bins=-2)
+    check(TypeError, "bins", "histogram", x, bins=2.5)
+
+
+# ------------------------------------------------------------------------- NaN policy
+def _with_nans(dtype):
+    a = np.random.default_rng(3).uniform(0, 10, (9, 11)).astype(dtype)
+    a[2, 3] = a[7, 0] = a[0, 10] = np.nan
+    return a
+
+
+LINEAR = [("gaussian_filter", {"sigma": 1.5}), ("uniform_filter", {"size": 3}),
+          ("correlate", {"weights": W2}), ("uniform_filter1d", {"size": 3}),
+          ("gaussian_filter1d", {"sigma": 1.5}), ("correlate1d", {"weights": W1}),
+          ("sobel", {}), ("laplace", {})]
+
+
+@pytest.mark.parametrize("dtype", [np.float32])
+@pytest.mark.parametrize("name, kw", LINEAR, ids=[n for n, _ in LINEAR])
+def test_linear_filters_propagate_nan_like_scipy(name, kw, dtype):
+    a = _with_nans(dtype)
+    before = a.copy()
+    ours = getattr(mf, name)(a, **kw)
+    ref = getattr(ndi, name)(a, **kw)
+    np.testing.assert_array_equal(a, before)  # NaN-aware: equal NaN positions count as equal
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
+    assert np.isnan(ours).any()
+    ok = ~np.isnan(ref)
+    np.testing.assert_allclose(ours[ok], ref[ok], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", RANK_FILTERS)
+def test_rank_filters_reject_nan(name, dtype):
+    a = _with_nans(dtype)
+    before = a.copy()
+    with pytest.raises(ValueError, match="NaN"):
+        call(name, a)
+    with pytest.raises(ValueError, match="NaN"):
+        call(name, medkern.asarray(a))
+    if "footprint" in _params(name):
+        with pytest.raises(ValueError, match="NaN"):
+            call(name, a, footprint=[[1, 1, 0], [0, 1, 1]])
+    np.testing.assert_array_equal(a, before)
+
+
+def test_rank_filters_detect_a_single_nan_anywhere():
+    for pos in [(0, 0), (4, 5), (8, 10)]:
+        a = np.ones((9, 11), np.float32)
+        a[pos] = np.nan
+        with pytest.raises(ValueError, match="NaN"):
+            mf.median_filter(a, 3)
+    a = np.ones((9, 11), np.float32)
+    np.testing.assert_array_equal(mf.median_filter(a, 3), a)  # and no false positives
+
+
+def test_measurements_nan_policy():
+    a = _with_nans(np.float64)
+    assert np.isnan(mm.sum(a)) and np.isnan(mm.mean(a))
+    assert np.isnan(mm.minimum(a)) and np.isnan(ndi.minimum(a))
+    assert np.isnan(mm.maximum(a)) and np.isnan(ndi.maximum(a))
+    np.testing.assert_array_equal(mm.histogram(a, 0, 10, 5), ndi.histogram(a, 0, 10, 5))
