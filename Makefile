@@ -25,14 +25,14 @@ compare: $(STAMP)
 test: test-cpu test-vulkan
 
 test-cpu: $(STAMP)
-	MEDKERN_ARCH=cpu $(PY) -m pytest $(PYTEST_ARGS)
+	MEDKERN_ARCH=cpu $(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 # Vulkan through Mesa's software driver (lavapipe): the same kernels on a
 # second backend. Runs when a Vulkan device is present (after `vulkan-driver`
 # as root); says so and stops otherwise.
 test-vulkan: $(STAMP) vulkan-driver
 	@if MEDKERN_ARCH=vulkan $(PY) -c "import medkern; medkern.init()" 2>/dev/null; then \
-	  MEDKERN_ARCH=vulkan $(PY) -m pytest -m "not slow and not exhaustive" $(PYTEST_ARGS) tests/test_parity.py tests/test_vulkan.py; \
+	  MEDKERN_ARCH=vulkan $(PY) -m pytest -n auto -m "not slow and not exhaustive" $(PYTEST_ARGS) tests/test_parity.py tests/test_vulkan.py; \
 	else echo "test-vulkan: no Vulkan device here (as root, 'make vulkan-driver' installs Mesa's); skipped"; fi
 
 vulkan-driver:

@@ -61,6 +61,26 @@ def converter(src: np.dtype, dst: np.dtype) -> Callable:
     return conv
 
 
+def _rounding_barrier(enabled: bool):
+    """``keep(p, live)``: ``p``, rounded on its own before it is added to a sum.
+
+    GPU compilers may fuse ``acc + w * v`` into one FMA (one rounding where SciPy
+    has two), which moves float64 results by an ulp and flips the truncation of
+    integer outputs that land within an ulp of an integer. Passing the product
+    through a select on a run-time condition (``live``: always true, unknown at
+    compile time) keeps multiply and add separate. Only integer outputs need it.
+    """
+    if enabled:
+        @ti.func
+        def keep(p, live):
+            return ti.select(live, p, ti.cast(0, ti.f64))
+    else:
+        @ti.func
+        def keep(p, live):
+            return p
+    return keep
+
+
 def _serial_inner() -> bool:
     return runtime.is_cpu()
 
@@ -124,6 +144,7 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
             symmetric = -1
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
+    keep = _rounding_barrier(_is_int(out_dtype))
     t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     imap = index_map(mode)
     serial = _serial_inner()
@@ -160,20 +181,21 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     def combine(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc):
         # order of operations = SciPy's
         acc = ti.cast(0, ct)
+        live = n > 0
         if ti.static(symmetric > 0):
             acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ct(w[size1])
             for m in ti.static(range(size1, 0, -1)):
-                acc += (tap(how, a, i, j, l, n, pos, src, cvc, -m)
-                        + tap(how, a, i, j, l, n, pos, src, cvc, m)) * ct(w[size1 - m])
+                acc += keep((tap(how, a, i, j, l, n, pos, src, cvc, -m)
+                             + tap(how, a, i, j, l, n, pos, src, cvc, m)) * ct(w[size1 - m]), live)
         elif ti.static(symmetric < 0):
             acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ct(w[size1])
             for m in ti.static(range(size1, 0, -1)):
-                acc += (tap(how, a, i, j, l, n, pos, src, cvc, -m)
-                        - tap(how, a, i, j, l, n, pos, src, cvc, m)) * ct(w[size1 - m])
+                acc += keep((tap(how, a, i, j, l, n, pos, src, cvc, -m)
+                             - tap(how, a, i, j, l, n, pos, src, cvc, m)) * ct(w[size1 - m]), live)
         else:
             acc = tap(how, a, i, j, l, n, pos, src, cvc, size2) * ct(w[size1 + size2])
             for jj in ti.static(range(-size1, size2)):
-                acc += tap(how, a, i, j, l, n, pos, src, cvc, jj) * ct(w[size1 + jj])
+                acc += keep(tap(how, a, i, j, l, n, pos, src, cvc, jj) * ct(w[size1 + jj]), live)
         return acc
 
     @ti.kernel
@@ -388,6 +410,7 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
     """
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
+    keep = _rounding_barrier(op == "sum" and _is_int(out_dtype))
     cv_in = converter(np.float64, in_dtype)
     t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     indices, get = _grid_kernel_body(offsets, mode, ct)
@@ -400,7 +423,7 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
         acc = ti.cast(0, ct)
         if ti.static(op == "sum"):
             for k in ti.static(range(K)):
-                acc += ct(weights[k]) * get(a, idx, cvc, k)
+                acc += keep(ct(weights[k]) * get(a, idx, cvc, k), n0 > 0)
         else:
             acc = get(a, idx, cvc, 0)
             for k in ti.static(range(1, K)):
