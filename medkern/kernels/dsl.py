@@ -117,6 +117,23 @@ def pointwise(fn: Callable, in_dtypes: tuple, out_dtype: np.dtype, compute: np.d
 
 
 # --------------------------------------------------------------------------- 1-D along an axis
+def _axis_loader(axis: int, mode: str, ct):
+    """``load(a, i, j, l, src, cvc)``: element ``src`` of the line through (i, j, l)
+    along ``axis``, cast to ``ct``; ``src == -1`` (outside, constant mode) gives ``cvc``."""
+    @ti.func
+    def load(a: ti.template(), i, j, l, src, cvc):
+        v = cvc
+        if ti.static(mode != "constant") or src >= 0:
+            if ti.static(axis == 0):
+                v = ti.cast(a[src, j, l], ct)
+            elif ti.static(axis == 1):
+                v = ti.cast(a[i, src, l], ct)
+            else:
+                v = ti.cast(a[i, j, src], ct)
+        return v
+    return load
+
+
 def _axis_delta(axis: int, d: int) -> tuple[int, int, int]:
     return tuple(d if ax == axis else 0 for ax in range(3))
 
@@ -151,18 +168,7 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     # tap jj (relative to the centre, -size1..size2) reads input i + jj - origin
     taps = list(range(-size1, size2 + 1))
 
-    @ti.func
-    def load(a: ti.template(), i, j, l, src, cvc):
-        # src: mapped index along the axis (-1 means outside, constant mode)
-        v = cvc
-        if ti.static(mode != "constant") or src >= 0:
-            if ti.static(axis == 0):
-                v = ti.cast(a[src, j, l], ct)
-            elif ti.static(axis == 1):
-                v = ti.cast(a[i, src, l], ct)
-            else:
-                v = ti.cast(a[i, j, src], ct)
-        return v
+    load = _axis_loader(axis, mode, ct)
 
     DIRECT, MAPPED, ROWS = 0, 1, 2  # how a tap finds its input (see kern)
 
@@ -242,19 +248,12 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
     imap = index_map(mode)
     fsize = float(size)
 
+    load = _axis_loader(axis, mode, ti.f64)
+
     @ti.func
     def at(a: ti.template(), i, j, l, q, n, cval):
         # value of extended-line position q (input index q - size1 - origin)
-        src = imap(q - size1 - origin, n)
-        v = cval
-        if ti.static(mode != "constant") or src >= 0:
-            if ti.static(axis == 0):
-                v = ti.cast(a[src, j, l], ti.f64)
-            elif ti.static(axis == 1):
-                v = ti.cast(a[i, src, l], ti.f64)
-            else:
-                v = ti.cast(a[i, j, src], ti.f64)
-        return v
+        return load(a, i, j, l, imap(q - size1 - origin, n), cval)
 
     @ti.func
     def put(out: ti.template(), i, j, l, p, v):
@@ -316,17 +315,7 @@ def extremum1d(size: int, axis: int, mode: str, origin: int, minimum: bool,
                 r = y
         return r
 
-    @ti.func
-    def load(a: ti.template(), i, j, l, src, cvc):
-        v = cvc
-        if ti.static(mode != "constant") or src >= 0:
-            if ti.static(axis == 0):
-                v = ti.cast(a[src, j, l], ct)
-            elif ti.static(axis == 1):
-                v = ti.cast(a[i, src, l], ct)
-            else:
-                v = ti.cast(a[i, j, src], ct)
-        return v
+    load = _axis_loader(axis, mode, ct)
 
     @ti.func
     def window(a: ti.template(), i, j, l, pos, n, cvc):
