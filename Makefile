@@ -41,7 +41,8 @@ vulkan-driver:
 	fi
 
 bench-quick: $(STAMP)
-	$(VENV)/bin/asv run --python=same --quick --show-stderr
+	MEDKERN_ARCH=$${MEDKERN_ARCH:-cpu} MEDKERN_BENCH_SHAPES=$${MEDKERN_BENCH_SHAPES:-512x512,128x128x128} \
+	  $(VENV)/bin/asv run --python=same --quick --show-stderr
 
 clean:
 	rm -rf $(VENV) .asv compare-out

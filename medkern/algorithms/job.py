@@ -97,14 +97,22 @@ class Job:
             return 0
         from ..kernels import dsl
         kern = dsl.reduce("nan_count", self.in_dtype, np.dtype(np.int64))
-        return int(reduce_buffer(kern, self.src, np.int64, 0))
+        return int(reduce_buffer(kern, self.src, np.int64, "nan_count"))
 
 
-def reduce_buffer(kernel: Callable, buf: Any, acc_dtype: Any, init: Any) -> Any:
-    """Run a whole-buffer reduction kernel into a 1-element accumulator and return its value."""
-    acc = arrays.upload_vector(np.array([init], dtype=acc_dtype))
-    Job.launch(kernel, buf, acc)
-    return arrays.download(acc, (1,))[0]
+def reduce_buffer(kernel: Callable, buf: Any, acc_dtype: Any, op: str) -> Any:
+    """Run a row-wise reduction kernel (``dsl.reduce``) and combine its partials.
+
+    The partials (one per row, ``n0 * n1`` values) come back to the host and are
+    combined there with numpy, in float64 for float sums.
+    """
+    n0, n1 = buf.shape[0], buf.shape[1]
+    partial = arrays.empty_buffer((n0, n1, 1), np.dtype(acc_dtype))
+    Job.launch(kernel, buf, partial)
+    rows = arrays.download(partial, (n0 * n1,))
+    if op in ("sum", "nan_count"):
+        return rows.sum()
+    return rows.min() if op == "min" else rows.max()
 
 
 def check_no_nan(job: Job, func: str) -> None:

@@ -44,12 +44,13 @@ def sum(input: Any) -> Any:  # noqa: A001 - SciPy's name
 
     Notes
     -----
-    Reference: ``scipy.ndimage.sum(input)``. Float sums run in parallel, so the
-    last bits depend on the summation order.
+    Reference: ``scipy.ndimage.sum(input)``. Rows are summed in parallel, each
+    in a fixed order, so the result is deterministic (not bit-equal to numpy's
+    pairwise sum).
     """
     job = Job(input)
     acc = _acc_dtype(job.in_dtype)
-    val = reduce_buffer(dsl.reduce("sum", job.in_dtype, acc), job.src, acc, 0)
+    val = reduce_buffer(dsl.reduce("sum", job.in_dtype, acc), job.src, acc, "sum")
     return float(val) if acc.kind == "f" else int(val)
 
 
@@ -77,9 +78,7 @@ def _extreme(input: Any, op: str) -> Any:
     if job.count_nan():
         return job.in_dtype.type(np.nan)
     dt = job.in_dtype
-    info = np.finfo(dt) if dt.kind == "f" else np.iinfo(dt)
-    init = info.max if op == "min" else info.min
-    val = reduce_buffer(dsl.reduce(op, dt, dt), job.src, dt, init)
+    val = reduce_buffer(dsl.reduce(op, dt, dt), job.src, dt, op)
     return job.in_dtype.type(val)
 
 

@@ -22,7 +22,7 @@ Generators
 ``stencil_fold(offsets, weights, ...)``      fold (sum/min/max) over a footprint
 ``stencil_select(offsets, rank, ...)``       rank (order statistic) over a footprint
 ``stencil_map(offsets, fn, ...)``            any ``ti.func`` of the window's values
-``reduce(op, dtype)``                        sum / min / max / any-NaN of a buffer
+``reduce(op, dtype)``                        row-wise sum / min / max / NaN count
 ``histogram(dtype)``                         equal-width bins, numpy's edge rules
 """
 
@@ -599,27 +599,38 @@ def stencil_map(offsets: tuple, fn: Callable, mode: str,
 # --------------------------------------------------------------------------- reductions
 @functools.lru_cache(maxsize=None)
 def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
-    """Whole-buffer reduction into ``out[0]``: ``op`` in sum/min/max/nan_count.
+    """Row-wise reduction: ``partial[i, j, 0] = op(a[i, j, :])``.
 
-    The caller initialises ``out`` (0 for sum, the first element for min/max).
-    Signature ``(a, out)`` with ``out`` a 1-D buffer of ``acc_dtype``.
+    ``op`` in ``{"sum", "min", "max", "nan_count"}``, accumulated in
+    ``acc_dtype``. Each row is reduced serially by one thread (no atomics, a
+    fixed order, so results are deterministic); the caller combines the
+    ``n0 * n1`` partials. Signature ``(a, partial)`` with ``partial`` of shape
+    ``(n0, n1, 1)``.
     """
     t_in, t_acc = ti_dtype(in_dtype), ti_dtype(acc_dtype)
+    is_float = np.dtype(in_dtype).kind == "f"
 
     @ti.kernel
-    def kern(a: ND3(dtype=t_in), out: ti.types.ndarray(dtype=t_acc, ndim=1)):
-        for I in ti.grouped(a):
-            v = ti.cast(a[I], t_acc)
-            if ti.static(op == "sum"):
-                out[0] += v
-            elif ti.static(op == "min"):
-                ti.atomic_min(out[0], v)
-            elif ti.static(op == "max"):
-                ti.atomic_max(out[0], v)
-            else:  # nan_count; `x != x` is an ordered compare in Taichi (false for NaN)
-                if ti.static(np.dtype(in_dtype).kind == "f"):
-                    if ti.math.isnan(a[I]):
-                        out[0] += ti.cast(1, t_acc)
+    def kern(a: ND3(dtype=t_in), partial: ND3(dtype=t_acc)):
+        for i, j in ti.ndrange(a.shape[0], a.shape[1]):
+            acc = ti.cast(0, t_acc)
+            if ti.static(op in ("min", "max")):
+                acc = ti.cast(a[i, j, 0], t_acc)
+            for l in range(a.shape[2]):
+                if ti.static(op == "sum"):
+                    acc += ti.cast(a[i, j, l], t_acc)
+                elif ti.static(op == "min"):  # compare+select: no 8-bit ti.min on LLVM CPU
+                    v = ti.cast(a[i, j, l], t_acc)
+                    if v < acc:
+                        acc = v
+                elif ti.static(op == "max"):
+                    v = ti.cast(a[i, j, l], t_acc)
+                    if v > acc:
+                        acc = v
+                elif ti.static(is_float):  # nan_count (`x != x` is ordered in Taichi)
+                    if ti.math.isnan(a[i, j, l]):
+                        acc += ti.cast(1, t_acc)
+            partial[i, j, 0] = acc
     return kern
 
 

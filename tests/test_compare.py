@@ -1,0 +1,138 @@
+"""``medkern compare`` (medkern.cli / medkern.compare) on the test arch (MEDKERN_ARCH, cpu)."""
+import io
+import json
+
+import numpy as np
+import pytest
+
+from medkern import cli, compare, registry
+from medkern.registry import Algorithm
+
+ONLY = ["gaussian_filter", "median_filter", "sum"]
+ROW_FIELDS = {"algorithm", "area", "reference", "shape", "dtype", "kwargs", "medkern_ms",
+              "reference_ms", "speedup", "compile_s", "max_error", "tolerance", "agrees",
+              "skipped", "medkern_times_ms", "reference_times_ms", "note"}
+
+
+def test_compare_writes_reports(tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = cli.main(["compare", "--size", "32x40", "--only", ",".join(ONLY), "--repeat", "1",
+                   "--out", out])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.out + captured.err
+    for name in ("compare.json", "compare.md", "compare.png"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert (out / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    data = json.loads((out / "compare.json").read_text())
+    assert data["arch"] == data["machine"]["arch"]
+    assert {"device", "taichi", "medkern", "python", "numpy", "scipy"} <= set(data["machine"])
+    assert data["args"]["size"] == [32, 40] and data["args"]["repeat"] == 1
+    assert data["summary"]["all_agree"] and data["summary"]["compared"] == 3
+    assert [r["algorithm"] for r in data["rows"]] == ONLY
+    for row in data["rows"]:
+        assert ROW_FIELDS <= set(row), row
+        assert row["shape"] == [32, 40] and row["dtype"] == "float32"
+        assert row["agrees"] is True and row["skipped"] is False
+        assert row["medkern_ms"] > 0 and row["reference_ms"] > 0 and row["compile_s"] >= 0
+        assert row["speedup"] == pytest.approx(row["reference_ms"] / row["medkern_ms"])
+        assert 0 <= row["max_error"] <= row["tolerance"]
+        assert len(row["medkern_times_ms"]) == len(row["reference_times_ms"]) == 1
+
+    md = (out / "compare.md").read_text()
+    assert "| algorithm |" in md and all(f"| {n} |" in md for n in ONLY)
+    # stdout: header line with the backend, then the table
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("medkern ") and data["arch"] in lines[0] and "taichi" in lines[0]
+    assert any(line.startswith("median_filter") and "yes" in line for line in lines)
+    # progress went to stderr (not a tty under pytest: one line per algorithm)
+    assert "[3/3] sum" in captured.err
+
+
+def test_unknown_only_name(tmp_path, capsys):
+    rc = cli.main(["compare", "--only", "gaussian_filter,no_such_filter", "--out", tmp_path])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "no_such_filter" in err and "known:" in err and "median_filter" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "compare.json").exists()
+
+
+def test_list(capsys):
+    assert cli.main(["compare", "--list"]) == 0
+    out = capsys.readouterr().out
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == [a.name for a in registry.algorithms()]
+    assert "scipy.ndimage.median_filter" in out
+
+
+def test_no_subcommand_prints_help(capsys):
+    assert cli.main([]) == 0
+    assert "compare" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["compare", "--size", "0x4"], ["compare", "--size", "2x3x4x5"],
+                                  ["compare", "--repeat", "0"], ["compare", "--arch", "tpu"],
+                                  ["nonsense"]])
+def test_usage_errors_exit_2(argv, capsys):
+    assert cli.main(argv) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_unavailable_arch_is_one_line_exit_2(monkeypatch, capsys):
+    from medkern import runtime
+
+    def unavailable(arch=None):
+        raise runtime.BackendUnavailableError(
+            f"requested arch {arch!r} is not available on this machine: cuda: no driver\nmore")
+    monkeypatch.setattr(runtime, "init", unavailable)
+    assert cli.main(["compare", "--arch", "cuda", "--only", "sum"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not available" in err and "Traceback" not in err
+
+
+def test_disagreement_exits_1(tmp_path, monkeypatch, capsys):
+    bad = Algorithm(name="_off_by_one", area="filters", func=lambda x: x,
+                    reference=lambda x: np.asarray(x) + 1, reference_name="test.off_by_one",
+                    bench_kwargs={})
+    monkeypatch.setitem(registry._REGISTRY, bad.name, bad)
+    rc = cli.main(["compare", "--size", "8x9", "--only", "_off_by_one,sum", "--repeat", "1",
+                   "--out", tmp_path, "-q"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    rows = json.loads((tmp_path / "compare.json").read_text())["rows"]
+    assert [r["agrees"] for r in rows] == [False, True]
+    assert "NO" in out and "1 DISAGREE" in out
+
+
+def test_parse_size():
+    assert compare.parse_size("256") == (256, 256, 256)
+    assert compare.parse_size("512x512") == (512, 512)
+    assert compare.parse_size("128x256x256") == (128, 256, 256)
+    for bad in ("", "x", "0", "4x-1", "1x2x3x4", "abc"):
+        with pytest.raises(ValueError):
+            compare.parse_size(bad)
+
+
+def test_progress_streams():
+    plain = io.StringIO()
+    p = compare.Progress(2, plain)
+    p.update("a"), p.update("a", "compile"), p.advance(), p.update("b"), p.advance(), p.close()
+    assert plain.getvalue() == "[1/2] a\n[2/2] b\n"
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    tty = Tty()
+    p = compare.Progress(2, tty)
+    p.update("a"), p.update("a", "compile"), p.advance(), p.close()
+    text = tty.getvalue()
+    assert text.startswith("\r[") and "a (compile)" in text and "\n" not in text
+    assert text.endswith("\r")
+
+
+def test_skips_algorithms_without_a_case_for_the_ndim(monkeypatch):
+    only3d = Algorithm(name="_only3d", area="filters", func=lambda x: x, reference=lambda x: x,
+                       reference_name="test.only3d", bench_kwargs={"_ndim": 3})
+    row = compare.compare_one(only3d, np.zeros((4, 5), np.float32), None, repeat=1)
+    assert row.skipped and "2-D" in row.note
