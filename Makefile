@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 COMPARE_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup compare test test-cpu test-vulkan vulkan-driver bench-quick clean
+.PHONY: setup compare test test-cpu test-vulkan vulkan-driver bench-quick gpu-wheels clean
 
 setup: $(STAMP)
 
@@ -46,3 +46,11 @@ bench-quick: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .asv compare-out
+
+# Wheels the GPU machine lacks (it has numpy/scipy/cupy but no Taichi or pydicom and no
+# network): carry .wheels with tools/gpu_check.sh through the device tool.
+gpu-wheels:
+	mkdir -p .wheels
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+	  --platform manylinux_2_27_x86_64 --platform manylinux2014_x86_64 --platform any \
+	  -d .wheels taichi==1.7.4 dill pydicom
