@@ -213,11 +213,11 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
             for i, j in ti.ndrange(n0, n1):
                 lo = ti.min(size1 + origin, n2)
                 hi = ti.max(n2 - size2 + origin, lo)
-                for l in range(0, lo):
-                    out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, l, 0, cvc))
                 for l in range(lo, hi):
                     out[i, j, l] = conv(combine(DIRECT, a, i, j, l, n, l, 0, cvc))
-                for l in range(hi, n2):
+                # both borders in one loop: one unrolled copy of the mapped taps, not two
+                for e in range(lo + n2 - hi):
+                    l = e if e < lo else hi + e - lo
                     out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, l, 0, cvc))
         elif ti.static(serial):
             for i, j in ti.ndrange(n0, n1):
