@@ -68,7 +68,8 @@ _entry("convolve1d", {"weights": [1.0, 2.0, 4.0, 2.0, 1.0]},
        _modes(weights=[1.0, -3.0, 0.5, 2.0]) + ({"weights": [3.0, 1.0, 4.0], "origin": -1, "axis": 0},))
 _entry("sobel", {}, _modes() + ({"axis": 0},))
 _entry("prewitt", {}, _modes() + ({"axis": 0},))
-_entry("laplace", {}, _modes())
+_entry("laplace", {}, _modes() + ({"mode": ("wrap", "nearest", "reflect")[:2], "_ndim": 2},
+                                  {"mode": ("wrap", "constant", "mirror"), "cval": 2.0, "_ndim": 3}))
 _entry("gaussian_laplace", {"sigma": 2.0}, _modes(sigma=1.5) + ({"sigma": (1.0, 2.0, 1.5)[:2], "_ndim": 2},))
 _entry("gaussian_gradient_magnitude", {"sigma": 2.0},
        _modes(sigma=1.5) + ({"sigma": (1.0, 2.0, 1.5), "_ndim": 3},))
