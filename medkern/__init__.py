@@ -17,15 +17,17 @@ __version__ = "0.1.0"
 
 from .arrays import DeviceArray, asarray, asnumpy  # noqa: E402
 from .runtime import init  # noqa: E402
+from .volume import Volume  # noqa: E402
 
 _SUBMODULES = {
     "filters": "medkern.filters",
     "measurements": "medkern.measurements",
     "registry": "medkern.registry",
+    "io": "medkern.io",
     "runtime": "medkern.runtime",
 }
 
-__all__ = ["init", "asarray", "asnumpy", "DeviceArray", "__version__", *_SUBMODULES]
+__all__ = ["init", "asarray", "asnumpy", "DeviceArray", "Volume", "__version__", *_SUBMODULES]
 
 
 def __getattr__(name: str):

@@ -4,7 +4,8 @@
 input (numpy array or :class:`~medkern.DeviceArray`) and ``output=``
 argument, hands out kernel buffers of the right shape, launches kernels under
 the runtime lock and delivers the final buffer: as a numpy array, as a
-:class:`~medkern.DeviceArray` (device input), or written into ``output``.
+:class:`~medkern.DeviceArray` (device input), or written into ``output``;
+a :class:`~medkern.Volume` input gets a Volume back with the same geometry.
 """
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from ..arrays import DeviceArray, compute_dtype, shape3
 
 class Job:
     def __init__(self, input: Any, output: Any = None, *, name: str = "input"):
+        from ..volume import Volume
+        # a Volume's array is processed; the result gets the same geometry back
+        self.volume = input if isinstance(input, Volume) else None
+        if self.volume is not None:
+            input = self.volume.array
         x = checks.array(input, name)
         self.device = isinstance(x, DeviceArray)
         self.shape: tuple[int, ...] = tuple(x.shape)
@@ -81,6 +87,10 @@ class Job:
 
     # ---------------------------------------------------------------- delivering
     def finish(self, buf: Any) -> Any:
+        result = self._deliver(buf)
+        return result if self.volume is None else self.volume.with_array(result)
+
+    def _deliver(self, buf: Any) -> Any:
         if self.target is not None:
             if isinstance(self.target, DeviceArray):
                 arrays.copy_buffer(buf, self.target._buf)
