@@ -339,7 +339,7 @@ def gaussian_filter(input: Array, sigma: Any, order: Any = 0, output: Any = None
     >>> import numpy as np, medkern.filters as mf
     >>> a = np.arange(50, step=2).reshape((5, 5)).astype(np.float32)
     >>> mf.gaussian_filter(a, sigma=1).round(1)[0]
-    array([ 4.2,  5.4,  7.4,  9.3, 10.6], dtype=float32)
+    array([ 5.1,  6.4,  8.3, 10.1, 11.4], dtype=float32)
     """
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
@@ -722,8 +722,10 @@ median_filter.__doc__ = f"""Median over a box or footprint (element ``count // 2
     Examples
     --------
     >>> import numpy as np, medkern.filters as mf
-    >>> mf.median_filter(np.array([[0, 9, 0], [9, 0, 9], [0, 9, 0]], np.uint8), size=3)[1]
-    array([9, 0, 9], dtype=uint8)
+    >>> mf.median_filter(np.array([[1, 9, 2], [8, 3, 7], [4, 6, 5]], np.uint8), size=3)
+    array([[3, 3, 3],
+           [4, 5, 5],
+           [4, 5, 5]], dtype=uint8)
     """
 rank_filter.__doc__ = f"""The ``rank``-th smallest value over a box or footprint.
 
