@@ -44,6 +44,7 @@ _TI_NAMES = {
     np.dtype(np.uint32): "u32", np.dtype(np.uint64): "u64",
 }
 SUPPORTED_DTYPES = tuple(_TI_NAMES)
+_NP_FROM_TI = {name: dt for dt, name in _TI_NAMES.items()}
 
 
 def ti_dtype(dtype: np.dtype) -> Any:
@@ -115,14 +116,50 @@ def _native_host(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
+#: Scratch buffers returned by finished calls, by (shape, dtype): reusing them saves
+#: the allocation (cudaMalloc on GPUs, fresh pages faulted in on the CPU) per pass.
+_POOL: dict[tuple, list] = {}
+_POOL_MAX_BYTES = 1 << 30
+_pooled_bytes = 0
+
+
 def empty_buffer(shape: tuple[int, int, int], dtype: np.dtype) -> Any:
-    """An uninitialised kernel buffer on the running arch."""
+    """An uninitialised kernel buffer on the running arch (from the scratch pool if one fits)."""
+    global _pooled_bytes
     runtime.ensure_init()
-    if runtime.is_cpu():
-        return np.empty(shape, dtype=dtype)
-    ti = runtime.ensure_init()
+    key = (tuple(int(s) for s in shape), np.dtype(dtype))
     with runtime.lock:
-        return ti.ndarray(ti_dtype(dtype), shape)
+        free = _POOL.get(key)
+        if free:
+            _pooled_bytes -= _nbytes(key)
+            return free.pop()
+        if runtime.is_cpu():
+            return np.empty(key[0], dtype=key[1])
+        ti = runtime.ensure_init()
+        return ti.ndarray(ti_dtype(key[1]), key[0])
+
+
+def _nbytes(key: tuple) -> int:
+    return int(np.prod(key[0], dtype=np.int64)) * key[1].itemsize
+
+
+def release_buffer(buf: Any) -> None:
+    """Hand a scratch buffer back for reuse; the caller must hold no other reference.
+
+    The pool keeps at most ``_POOL_MAX_BYTES``; buffers beyond that are freed.
+    """
+    global _pooled_bytes
+    if isinstance(buf, np.ndarray):
+        if buf.base is not None or not buf.flags.writeable:
+            return  # a view (e.g. of the caller's input): not ours to recycle
+        key = (buf.shape, buf.dtype)
+    else:
+        key = (tuple(buf.shape), np.dtype(_NP_FROM_TI[str(buf.dtype)]))
+    size = _nbytes(key)
+    with runtime.lock:
+        if _pooled_bytes + size <= _POOL_MAX_BYTES:
+            _POOL.setdefault(key, []).append(buf)
+            _pooled_bytes += size
 
 
 def upload(x: np.ndarray) -> Any:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import checks
+from .. import arrays, checks
 from ..kernels import dsl
 from ..kernels import filters as kf
 from .job import Job, check_no_nan
@@ -381,17 +381,14 @@ def _derivative_sum(input, sigma, output, mode, cval, axes, truncate, radius, or
     for n, a in enumerate(ax):
         orders = [order if d == a else 0 for d in every]
         g = job.chain(_gaussian_passes(job, sig, orders, [modes[n]] * job.ndim, t, radii, every), cv)
-        if order == 1:
-            if acc is None:
-                acc = g
+        if acc is None:
+            acc = g
+            if order == 1:
                 job.launch(dsl.pointwise(kf.square, (out_dt,), out_dt, elem), g, acc)
-            else:
-                job.launch(dsl.pointwise(kf.add_square, (out_dt, out_dt), out_dt, elem), acc, g, acc)
         else:
-            if acc is None:
-                acc = g
-            else:
-                job.launch(dsl.pointwise(kf.add, (out_dt, out_dt), out_dt, elem), acc, g, acc)
+            step = kf.add_square if order == 1 else kf.add
+            job.launch(dsl.pointwise(step, (out_dt, out_dt), out_dt, elem), acc, g, acc)
+            arrays.release_buffer(g)
     if order == 1:
         job.launch(dsl.pointwise(kf.numpy_sqrt(out_dt.name), (out_dt,), out_dt, np.float64), acc, acc)
     return job.finish(acc)
@@ -907,4 +904,5 @@ def laplace(input: Array, output: Any = None, mode: Any = "reflect", cval: float
             acc = g
         else:
             job.launch(dsl.pointwise(kf.add, (out_dt, out_dt), out_dt, elem), acc, g, acc)
+            arrays.release_buffer(g)
     return job.finish(acc)

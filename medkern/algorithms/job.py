@@ -74,6 +74,9 @@ class Job:
             dst = bufs[n % 2]
             self.launch(make(cur_dtype), cur, dst, float(cval))
             cur, cur_dtype = dst, self.out_dtype
+        spare = bufs[len(passes) % 2]
+        if spare is not None:
+            arrays.release_buffer(spare)
         return cur
 
     def cast_copy(self) -> Any:
