@@ -235,6 +235,10 @@ def asarray(x: Any, dtype: Any = None) -> DeviceArray:
                         f"supported: {', '.join(d.name for d in SUPPORTED_DTYPES)}")
     if not 1 <= host.ndim <= 3:
         raise ValueError(f"x: device arrays are 1-3 dimensional, got ndim={host.ndim}")
+    if host.size == 0:
+        # no kernel runs on an empty array (the filters reject it), and GPU
+        # ndarrays cannot have a zero-length axis: keep it on the host
+        return DeviceArray(host.reshape(shape3(host.shape)).copy(), host.shape, host.dtype)
     buf = upload(host)
     if isinstance(buf, np.ndarray) and np.shares_memory(buf, host):
         buf = buf.copy()  # the device array must not alias the caller's memory

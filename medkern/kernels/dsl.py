@@ -184,24 +184,31 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
         return v
 
     @ti.func
+    def wt(k: ti.template(), live):
+        # SciPy multiplies by zero taps too (NaN * 0 is NaN); a literal 0.0 lets GPU
+        # compilers fold the product away, a zero they cannot see at compile time does not
+        r = ct(w[k]) if ti.static(w[k] != 0.0) else ti.select(live, ti.cast(0, ct), ti.cast(1, ct))
+        return r
+
+    @ti.func
     def combine(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc):
         # order of operations = SciPy's
         acc = ti.cast(0, ct)
         live = n > 0
         if ti.static(symmetric > 0):
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ct(w[size1])
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * wt(size1, live)
             for m in ti.static(range(size1, 0, -1)):
                 acc += keep((tap(how, a, i, j, l, n, pos, src, cvc, -m)
-                             + tap(how, a, i, j, l, n, pos, src, cvc, m)) * ct(w[size1 - m]), live)
+                             + tap(how, a, i, j, l, n, pos, src, cvc, m)) * wt(size1 - m, live), live)
         elif ti.static(symmetric < 0):
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * ct(w[size1])
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * wt(size1, live)
             for m in ti.static(range(size1, 0, -1)):
                 acc += keep((tap(how, a, i, j, l, n, pos, src, cvc, -m)
-                             - tap(how, a, i, j, l, n, pos, src, cvc, m)) * ct(w[size1 - m]), live)
+                             - tap(how, a, i, j, l, n, pos, src, cvc, m)) * wt(size1 - m, live), live)
         else:
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, size2) * ct(w[size1 + size2])
+            acc = tap(how, a, i, j, l, n, pos, src, cvc, size2) * wt(size1 + size2, live)
             for jj in ti.static(range(-size1, size2)):
-                acc += keep(tap(how, a, i, j, l, n, pos, src, cvc, jj) * ct(w[size1 + jj]), live)
+                acc += keep(tap(how, a, i, j, l, n, pos, src, cvc, jj) * wt(size1 + jj, live), live)
         return acc
 
     @ti.kernel
