@@ -6,17 +6,24 @@ Subcommands:
     Time every registered algorithm on the current arch against its reference
     (SciPy...), check the results agree, print a table and write
     ``compare.json``, ``compare.md`` and ``compare.png`` (see
-    :mod:`medkern.compare`).
+    :mod:`medkern.compare`). The input is generated (``--size``, ``--data``)
+    or a real DICOM series (``--dicom PATH [--series UID]``).
+
+``medkern info PATH [--series UID]``
+    The DICOM series in a file or directory (uid, modality, description,
+    slices, shape) and, for the chosen or only series, its geometry (shape,
+    spacing, orientation, origin), value range and rescale.
 
 Exit codes: 0 success (every result agrees), 1 some result disagrees with the
-reference, 2 usage error (bad option, unknown algorithm, unavailable arch).
+reference, 2 usage error (bad option, unknown algorithm, unavailable arch,
+unreadable or non-DICOM input).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
 
@@ -56,7 +63,7 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    from .compare import DATA_KINDS, DEFAULT_SIZE
+    from .compare import DATA_KINDS, DEFAULT_SIZE, NATIVE
     from .registry import DTYPES
     from .runtime import ARCHES
 
@@ -74,14 +81,22 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--arch", choices=ARCHES, default=None,
                      help="compute backend (default: $MEDKERN_ARCH, else auto = cuda, "
                      "vulkan, then cpu)")
-    cmp.add_argument("--size", type=_size, default=_size(DEFAULT_SIZE), metavar="SIZE",
+    # --size/--data default to None so an explicit one can be refused next to --dicom
+    cmp.add_argument("--size", type=_size, default=None, metavar="SIZE",
                      help=f"input shape: N (N^3 volume), HxW (2-D) or DxHxW "
                      f"(default {DEFAULT_SIZE} = {DEFAULT_SIZE}^3)")
-    cmp.add_argument("--dtype", choices=DTYPES, default="float32",
-                     help="input dtype (default float32)")
-    cmp.add_argument("--data", choices=DATA_KINDS, default="ct",
+    cmp.add_argument("--dtype", choices=(*DTYPES, NATIVE), default="float32",
+                     help=f"input dtype (default float32); {NATIVE}: the DICOM series' own "
+                     "dtype (with --dicom)")
+    cmp.add_argument("--data", choices=DATA_KINDS, default=None,
                      help="ct: pydicom's CT_small.dcm tiled to SIZE (default); "
                      "phantom: a Shepp-Logan-like phantom")
+    cmp.add_argument("--dicom", metavar="PATH", default=None,
+                     help="compare on a real DICOM series instead: a file or a directory "
+                     "(rescaled values; a single slice is a 2-D input); not with --size/--data")
+    cmp.add_argument("--series", metavar="UID", default=None,
+                     help="with --dicom: the series to use when PATH holds several "
+                     "(see `medkern info PATH`)")
     cmp.add_argument("--only", metavar="NAME[,NAME...]", default=None,
                      help="compare only these algorithms (see --list)")
     cmp.add_argument("--repeat", type=_positive, default=3, metavar="N",
@@ -92,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list the registered algorithms and exit")
     cmp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     cmp.set_defaults(handler=_compare)
+
+    info = sub.add_parser(
+        "info", help="show the DICOM series in a file or directory",
+        description="List the DICOM series in PATH (uid, modality, description, slices, "
+        "shape) and, for the chosen or only series, its shape, spacing, orientation, "
+        "origin, value range and rescale. With several series and no --series, every "
+        "series is shown (with details when they are small enough to load quickly). "
+        "Exit code 0, or 2 for a missing, unreadable or non-DICOM PATH.")
+    info.add_argument("path", metavar="PATH", help="a DICOM file or a directory of them")
+    info.add_argument("--series", metavar="UID", default=None, help="the series to describe")
+    info.set_defaults(handler=_info)
     return parser
 
 
@@ -121,23 +147,49 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                                   f"; known: {', '.join(known)}")
     algs = compare.select(only)
 
+    x = None
+    if args.dicom is not None:
+        given = [opt for opt, value in (("--size", args.size), ("--data", args.data))
+                 if value is not None]
+        if given:
+            return _error(parser, f"--dicom cannot be combined with {' / '.join(given)} "
+                                  "(the series gives the input)")
+        try:  # read before starting the runtime: a bad path fails fast
+            x, input_desc = compare.load_dicom(args.dicom, args.series, args.dtype)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a one-line error
+            return _error(parser, f"--dicom {args.dicom}: {_exc_text(exc)}")
+        shape, data = tuple(x.shape), "dicom"
+    else:
+        for opt, value in (("--series", args.series),
+                           ("--dtype native", args.dtype == compare.NATIVE or None)):
+            if value is not None:
+                return _error(parser, f"{opt} needs --dicom PATH")
+        shape = tuple(args.size or _size(compare.DEFAULT_SIZE))
+        data = args.data or "ct"
+        input_desc = compare.describe_input(shape, args.dtype, data)
+
     try:
         runtime.init(args.arch)
         info = runtime.info()
     except (runtime.BackendUnavailableError, RuntimeError, ValueError) as exc:
         return _error(parser, f"--arch {args.arch or os.environ.get('MEDKERN_ARCH', 'auto')}: {exc}")
 
-    shape = tuple(args.size)
-    input_desc = compare.describe_input(shape, args.dtype, args.data)
     print(compare.header_line(info, input_desc), flush=True)
     progress = compare.Progress(len(algs), sys.stderr, enabled=not args.quiet)
-    rows = compare.run_all(algs, shape, args.dtype, args.data, args.repeat, progress)
+    if x is not None:
+        rows = compare.run_on(algs, x, args.repeat, progress)
+    else:
+        rows = compare.run_all(algs, shape, args.dtype, data, args.repeat, progress)
     print()
     print(compare.format_table(rows))
     print()
     print(compare.summary_line(rows))
-    run_args = {"arch": args.arch, "size": list(shape), "dtype": args.dtype, "data": args.data,
+    run_args = {"arch": args.arch, "size": list(shape),
+                "dtype": args.dtype if x is None else x.dtype.name, "data": data,
                 "only": only, "repeat": args.repeat, "out": args.out}
+    if x is not None:
+        run_args.update(dicom=os.path.abspath(args.dicom), series=args.series,
+                        dtype_requested=args.dtype)
     try:
         paths = compare.write_reports(rows, args.out, info, run_args, input_desc)
     except OSError as exc:
@@ -146,6 +198,223 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if "png" not in paths:
         print("(compare.png not written: matplotlib is not installed)", file=sys.stderr)
     return EXIT_OK if compare.summary(rows)["all_agree"] else EXIT_DISAGREE
+
+
+# --------------------------------------------------------------------------- info
+#: With several series and no --series, details are shown for each only when all
+#: of them together hold at most this many voxels (cheap to load: ~64 MiB int16).
+INFO_DETAIL_VOXELS = 1 << 25
+
+_AXIS_LABELS = ("sagittal", "coronal", "axial")  # slice normal along patient x, y, z
+
+
+def _exc_text(exc: BaseException) -> str:
+    """One-line message; the type name when it is not a plain ValueError/OSError message."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, (ValueError, OSError)) and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def orientation_label(direction: Any, tolerance_deg: float = 1.0) -> str:
+    """``"axial"``, ``"coronal"``, ``"sagittal"`` or ``"oblique (nearest axial, 12.0 deg)"``.
+
+    From the slice normal, the cross product of the row and column direction
+    cosines (the first two columns of a :class:`~medkern.Volume`'s
+    ``direction``): the plane is named after the patient axis the normal is
+    within ``tolerance_deg`` of (x: sagittal, y: coronal, z: axial).
+    """
+    import numpy as np
+    d = np.asarray(direction, dtype=float).reshape(3, 3)
+    normal = np.cross(d[:, 0], d[:, 1])
+    norm = float(np.linalg.norm(normal))
+    if not np.isfinite(norm) or norm < 1e-6:
+        return "unknown (degenerate direction cosines)"
+    normal = np.abs(normal / norm)
+    axis = int(np.argmax(normal))
+    angle = float(np.degrees(np.arccos(min(normal[axis], 1.0))))
+    if angle <= tolerance_deg:
+        return _AXIS_LABELS[axis]
+    return f"oblique (nearest {_AXIS_LABELS[axis]}, {angle:.1f} deg)"
+
+
+def _g(v: float) -> str:
+    return f"{float(v):.6g}"
+
+
+def _vec(v: Sequence[float]) -> str:
+    return "(" + ", ".join(_g(0.0 if abs(float(c)) < 5e-7 else c) for c in v) + ")"
+
+
+def _series_table(series: list[dict]) -> list[str]:
+    from .compare import shape_str
+    head = ("uid", "modality", "slices", "shape", "description")
+    cells = [head] + [(str(s.get("uid", "")), str(s.get("modality") or "-"),
+                       str(s.get("n_slices", "?")), shape_str(s["shape"]) if s.get("shape") else "?",
+                       str(s.get("description") or "-")) for s in series]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    return ["  " + "  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip() for c in cells]
+
+
+def _stored_dtype(ds: Any) -> str | None:
+    """The pixel data's dtype as stored (BitsAllocated, PixelRepresentation, float data)."""
+    try:
+        if "FloatPixelData" in ds:
+            return "float32"
+        if "DoubleFloatPixelData" in ds:
+            return "float64"
+        bits = int(ds.BitsAllocated)
+        signed = int(getattr(ds, "PixelRepresentation", 0) or 0) == 1
+        return f"{'int' if signed else 'uint'}{max(8, bits)}"
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return None
+
+
+def _rescale_text(vol: Any) -> str:
+    """What rescale the header asks for and whether the loaded values have it applied."""
+    import numpy as np
+    ds = vol.meta
+    if ds is None or not hasattr(ds, "get"):
+        return "unknown (no header)"
+
+    def num(keyword, default):
+        try:
+            value = ds.get(keyword)
+            return default if value is None or value == "" else float(value)
+        except (TypeError, ValueError):
+            return default
+    slope, intercept = num("RescaleSlope", 1.0), num("RescaleIntercept", 0.0)
+    dose = num("DoseGridScaling", 1.0)
+    parts = []
+    if "RescaleSlope" in ds or "RescaleIntercept" in ds:
+        parts.append(f"slope {_g(slope)}, intercept {_g(intercept)}")
+    if "DoseGridScaling" in ds:
+        parts.append(f"DoseGridScaling {_g(dose)}")
+    stored = _stored_dtype(ds)
+    if slope == 1.0 and intercept == 0.0 and dose == 1.0:
+        what = ", ".join(parts) if parts else "no RescaleSlope/RescaleIntercept"
+        return f"none ({what}: identity)" if parts else f"none ({what})"
+    # check on the first slice: compare the decoded stored values with the loaded ones
+    status = "requested"
+    try:
+        if "PixelData" in ds:
+            raw = np.asarray(ds.pixel_array, dtype=np.float64)
+            arr = np.asarray(vol.array)
+            nframes = int(getattr(ds, "NumberOfFrames", 1) or 1)
+            first_raw = raw[0] if nframes > 1 else raw
+            first = arr[0] if arr.ndim == 3 else arr
+            if first.shape == first_raw.shape:
+                got = first.astype(np.float64)
+                full = first_raw * slope * dose + intercept
+                partial = first_raw * slope + intercept
+                tol = 1e-6 * max(float(np.max(np.abs(full))), 1.0)
+                if np.allclose(got, full, rtol=1e-5, atol=tol):
+                    status = "applied"
+                elif np.allclose(got, partial, rtol=1e-5, atol=tol) and dose != 1.0:
+                    status = "applied (slope/intercept only; DoseGridScaling not applied)"
+                elif np.array_equal(got, first_raw):
+                    status = "NOT applied"
+    except Exception:  # noqa: BLE001 - a header we cannot decode again: just say "requested"
+        pass
+    return f"{'; '.join(parts)}: {status}" + (f" (stored {stored})" if stored else "")
+
+
+def _value_range(arr: Any) -> str:
+    import numpy as np
+    a = np.asarray(arr)
+    if a.size == 0:
+        return f"(empty) ({a.dtype.name})"
+    if a.dtype.kind == "f":
+        lo, hi = np.nanmin(a), np.nanmax(a)
+        nans = int(np.count_nonzero(np.isnan(a)))
+        extra = f", {nans} NaN" if nans else ""
+        return f"{_g(lo)} .. {_g(hi)} ({a.dtype.name}{extra})"
+    return f"{a.min()} .. {a.max()} ({a.dtype.name})"
+
+
+def _volume_details(vol: Any, entry: dict | None) -> list[str]:
+    import numpy as np
+    from .compare import shape_str
+    axes = ("z", "y", "x")[-vol.ndim:] if vol.ndim <= 3 else tuple(f"a{i}" for i in range(vol.ndim))
+    d = np.asarray(vol.direction, dtype=float).reshape(3, 3)
+    rows = [
+        ("modality", vol.modality or "-"),
+        ("description", (entry or {}).get("description") or
+         str(getattr(vol.meta, "get", lambda *_: "")("SeriesDescription", "") or "-")),
+    ]
+    if entry and entry.get("files") is not None:
+        files = list(entry["files"])
+        rows.append(("files", f"{len(files)}" + (f" ({os.path.basename(files[0])}"
+                                                  + (", ..." if len(files) > 1 else "") + ")"
+                                                  if files else "")))
+    rows += [
+        ("shape", f"{shape_str(vol.shape)} ({', '.join(axes)})"),
+        ("spacing", f"{' x '.join(_g(s) for s in vol.spacing)} mm ({', '.join(axes)})"),
+        ("orientation", orientation_label(d)),
+        ("  row (x)", _vec(d[:, 0])),
+        ("  column (y)", _vec(d[:, 1])),
+        ("  slice (z)", _vec(d[:, 2])),
+        ("origin", f"{_vec(vol.origin)} mm"),
+        ("values", _value_range(vol.array)),
+        ("rescale", _rescale_text(vol)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return [f"  {k:<{width}}  {v}" for k, v in rows]
+
+
+def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    path = args.path
+    if not os.path.exists(path):
+        return _error(parser, f"{path}: no such file or directory")
+    try:
+        from .io import list_series, read_dicom
+    except ImportError as exc:  # medkern.io.dicom missing from this installation
+        return _error(parser, f"DICOM support is not available: {exc}")
+    try:
+        series = list(list_series(path))
+    except Exception as exc:  # noqa: BLE001 - unreadable input: one line, no traceback
+        return _error(parser, _exc_text(exc))
+    if not series:
+        return _error(parser, f"{path}: no DICOM series found")
+    uids = [str(s.get("uid")) for s in series]
+    if args.series is not None and args.series not in uids:
+        return _error(parser, f"{path}: no series {args.series}; found: {', '.join(uids)}")
+
+    print(f"{len(series)} series in {path}:")
+    for line in _series_table(series):
+        print(line)
+
+    if args.series is not None:
+        chosen = [series[uids.index(args.series)]]
+    elif len(series) == 1:
+        chosen = series
+    else:
+        def voxels(s):
+            shape = [int(v) for v in (s.get("shape") or ())]
+            n = 1
+            for v in shape:
+                n *= v
+            return n * (int(s.get("n_slices") or 1) if len(shape) < 3 else 1)
+        total = sum(voxels(s) for s in series)
+        if total > INFO_DETAIL_VOXELS:
+            print(f"\n{len(series)} series ({total / 1e6:.0f} M voxels): details with "
+                  f"`medkern info {path} --series UID`")
+            return EXIT_OK
+        chosen = series
+
+    failed = False
+    for entry in chosen:
+        uid = str(entry.get("uid"))
+        try:
+            vol = read_dicom(path, series_uid=uid if len(series) > 1 or args.series else None)
+        except Exception as exc:  # noqa: BLE001 - one line per series that cannot be read
+            print(f"{parser.prog}: error: {_exc_text(exc)}", file=sys.stderr)
+            failed = True
+            continue
+        print(f"\nseries {vol.series_uid or uid}")
+        for line in _volume_details(vol, entry):
+            print(line)
+    return EXIT_USAGE if failed else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,11 +9,18 @@ is reported as the compile time), then times ``repeat`` calls each followed by
 ``repeat`` times on the numpy input, best kept. The results are checked with
 the registry's error measure and per-dtype tolerance.
 
+The input can also be a real DICOM series (``medkern compare --dicom PATH``):
+:func:`load_dicom` reads it with :func:`medkern.io.read_dicom` and
+:func:`run_on` compares on that array.
+
 The CLI lives in :mod:`medkern.cli`; everything here is importable::
 
     from medkern import compare
     rows = compare.run_all(compare.select(["gaussian_filter"]), (64, 64, 64), "float32")
     print(compare.format_table(rows))
+
+    x, desc = compare.load_dicom("series/", dtype="float32")
+    rows = compare.run_on(compare.select(["gaussian_filter"]), x)
 """
 from __future__ import annotations
 
@@ -74,6 +81,61 @@ def describe_input(shape: tuple[int, ...], dtype: Any, data: str) -> str:
     what = ("pydicom CT_small.dcm (HU) tiled/stacked" if data == "ct"
             else "Shepp-Logan-like phantom")
     return f"{what}, {shape_str(shape)} {np.dtype(dtype).name} ({len(shape)}-D)"
+
+
+#: ``--dtype`` value meaning "the series' own dtype" (DICOM input only).
+NATIVE = "native"
+
+
+def _g(v: float) -> str:
+    return f"{float(v):g}"
+
+
+def load_dicom(path: str, series_uid: str | None = None,
+               dtype: Any = "float32") -> tuple[np.ndarray, str]:
+    """A DICOM series (file or directory) as the comparison input, and its description.
+
+    Reads ``path`` with :func:`medkern.io.read_dicom` (rescale applied), drops
+    the slice axis of a single-slice series (a 2-D input), and converts to
+    ``dtype`` (``"native"``: keep the dtype read_dicom returned).
+
+    Raises
+    ------
+    ValueError
+        Unreadable or non-DICOM input, several series and no ``series_uid``
+        (``medkern.io.dicom.DicomError`` is a ``ValueError``), or pixel data
+        that is not a 2-D or 3-D grey image (colour, ...).
+    """
+    from .io import read_dicom
+
+    vol = read_dicom(path, series_uid)
+    x = np.asarray(vol.array)
+    spacing = tuple(vol.spacing)
+    if x.ndim == 3 and x.shape[0] == 1:  # one slice: a 2-D image
+        x, spacing = x[0], spacing[1:]
+    samples = int(getattr(vol.meta, "SamplesPerPixel", 1) or 1) if vol.meta is not None else 1
+    if x.ndim not in (2, 3) or samples != 1:
+        raise ValueError(f"{os.fspath(path)}: compare needs a 2-D or 3-D grey image, got "
+                         f"pixel data of shape {shape_str(x.shape)}"
+                         + (f" with {samples} samples per pixel" if samples != 1 else ""))
+    if not x.dtype.isnative:  # big-endian transfer syntax: compute on native byte order
+        x = x.astype(x.dtype.newbyteorder("="))
+    native = x.dtype
+    if str(dtype) != NATIVE:
+        x = x.astype(dtype, copy=False)
+    x = np.ascontiguousarray(x)
+    return x, describe_dicom_input(path, vol, x, spacing, native)
+
+
+def describe_dicom_input(path: str, vol: Any, x: np.ndarray, spacing: Sequence[float],
+                         native: Any) -> str:
+    """``DICOM CT series 1.2.3 (dir/), 3x16x16 float32 (3-D, read as int16), spacing ... mm``."""
+    name = os.fspath(path)
+    name = (os.path.basename(name.rstrip(os.sep)) or name) + (os.sep if os.path.isdir(name) else "")
+    modality = vol.modality or "?"
+    read_as = "" if np.dtype(native) == x.dtype else f", read as {np.dtype(native).name}"
+    return (f"DICOM {modality} series {vol.series_uid or '?'} ({name}), {shape_str(x.shape)} "
+            f"{x.dtype.name} ({x.ndim}-D{read_as}), spacing {' x '.join(_g(s) for s in spacing)} mm")
 
 
 def select(only: Iterable[str] | None = None) -> list:
@@ -283,10 +345,20 @@ def compare_one(alg: Any, x: np.ndarray, dx: Any, repeat: int = 3,
 
 def run_all(algs: Sequence[Any], shape: tuple[int, ...], dtype: Any = "float32",
             data: str = "ct", repeat: int = 3, progress: Progress | None = None) -> list[Row]:
-    """Compare every algorithm in ``algs`` on one input; returns one :class:`Row` each."""
+    """Compare every algorithm in ``algs`` on one generated input; one :class:`Row` each."""
+    return run_on(algs, make_input(tuple(shape), dtype, data), repeat, progress)
+
+
+def run_on(algs: Sequence[Any], x: np.ndarray, repeat: int = 3,
+           progress: Progress | None = None) -> list[Row]:
+    """Compare every algorithm in ``algs`` on the array ``x`` (e.g. from :func:`load_dicom`).
+
+    Algorithms without a case for ``x.ndim`` or without ``x.dtype`` are skipped
+    (a row with a note).
+    """
     import medkern
 
-    x = make_input(tuple(shape), dtype, data)
+    x = np.asarray(x)
     dx = medkern.asarray(x)
     rows = []
     for alg in algs:
