@@ -1,5 +1,6 @@
 """Reading and writing images with their geometry: DICOM series (:mod:`medkern.io.dicom`)
 and lossless ``.npz`` volumes (:mod:`medkern.io.npz`)."""
+from .dicom import DicomError, list_series, read_dicom, write_dicom
 from .npz import load, save
 
-__all__ = ["load", "save"]
+__all__ = ["DicomError", "list_series", "load", "read_dicom", "save", "write_dicom"]
