@@ -155,6 +155,15 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return _error(parser, f"--dicom cannot be combined with {' / '.join(given)} "
                                   "(the series gives the input)")
         try:  # read before starting the runtime: a bad path fails fast
+            if args.series is None:
+                from .io.dicom import list_series
+                images = [s for s in list_series(args.dicom) if s.get("n_slices")]
+                if len(images) > 1:
+                    return _error(parser, f"--dicom {args.dicom}: {len(images)} image series; "
+                                          "choose one with --series UID: "
+                                          + ", ".join(f"{s['uid']} ({s.get('modality') or '?'}, "
+                                                      f"{compare.shape_str(s['shape'] or ())})"
+                                                      for s in images))
             x, input_desc = compare.load_dicom(args.dicom, args.series, args.dtype)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a one-line error
             return _error(parser, f"--dicom {args.dicom}: {_exc_text(exc)}")
@@ -270,53 +279,53 @@ def _stored_dtype(ds: Any) -> str | None:
         return None
 
 
+def _rescale_values(ds: Any) -> tuple[float | None, float | None, float | None]:
+    """(RescaleSlope, RescaleIntercept, DoseGridScaling) of the header, ``None`` where absent.
+
+    Slope and intercept come from the top level, else from the shared or first
+    per-frame functional group (enhanced multi-frame objects).
+    """
+    def num(container, keyword):
+        try:
+            value = container.get(keyword) if container is not None else None
+            return None if value is None or value == "" else float(value)
+        except (TypeError, ValueError, AttributeError):
+            return None
+
+    slope, intercept = num(ds, "RescaleSlope"), num(ds, "RescaleIntercept")
+    if slope is None and intercept is None:
+        for seq in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+            try:
+                group = ds.get(seq)
+                pvt = group[0].get("PixelValueTransformationSequence") if group else None
+                item = pvt[0] if pvt else None
+            except (AttributeError, IndexError, TypeError, KeyError):
+                item = None
+            if item is not None:
+                slope, intercept = num(item, "RescaleSlope"), num(item, "RescaleIntercept")
+                break
+    return slope, intercept, num(ds, "DoseGridScaling")
+
+
 def _rescale_text(vol: Any) -> str:
-    """What rescale the header asks for and whether the loaded values have it applied."""
-    import numpy as np
+    """The header's rescale and the dtypes before/after (read_dicom(rescale=True) applies it)."""
     ds = vol.meta
     if ds is None or not hasattr(ds, "get"):
         return "unknown (no header)"
-
-    def num(keyword, default):
-        try:
-            value = ds.get(keyword)
-            return default if value is None or value == "" else float(value)
-        except (TypeError, ValueError):
-            return default
-    slope, intercept = num("RescaleSlope", 1.0), num("RescaleIntercept", 0.0)
-    dose = num("DoseGridScaling", 1.0)
+    slope, intercept, dose = _rescale_values(ds)
     parts = []
-    if "RescaleSlope" in ds or "RescaleIntercept" in ds:
-        parts.append(f"slope {_g(slope)}, intercept {_g(intercept)}")
-    if "DoseGridScaling" in ds:
+    if slope is not None or intercept is not None:
+        parts.append(f"slope {_g(1.0 if slope is None else slope)}, "
+                     f"intercept {_g(0.0 if intercept is None else intercept)}")
+    if dose is not None:
         parts.append(f"DoseGridScaling {_g(dose)}")
+    if not parts:
+        return "none (no RescaleSlope/RescaleIntercept in the header)"
+    if (slope in (None, 1.0)) and (intercept in (None, 0.0)) and (dose in (None, 1.0)):
+        return f"none ({'; '.join(parts)}: identity)"
     stored = _stored_dtype(ds)
-    if slope == 1.0 and intercept == 0.0 and dose == 1.0:
-        what = ", ".join(parts) if parts else "no RescaleSlope/RescaleIntercept"
-        return f"none ({what}: identity)" if parts else f"none ({what})"
-    # check on the first slice: compare the decoded stored values with the loaded ones
-    status = "requested"
-    try:
-        if "PixelData" in ds:
-            raw = np.asarray(ds.pixel_array, dtype=np.float64)
-            arr = np.asarray(vol.array)
-            nframes = int(getattr(ds, "NumberOfFrames", 1) or 1)
-            first_raw = raw[0] if nframes > 1 else raw
-            first = arr[0] if arr.ndim == 3 else arr
-            if first.shape == first_raw.shape:
-                got = first.astype(np.float64)
-                full = first_raw * slope * dose + intercept
-                partial = first_raw * slope + intercept
-                tol = 1e-6 * max(float(np.max(np.abs(full))), 1.0)
-                if np.allclose(got, full, rtol=1e-5, atol=tol):
-                    status = "applied"
-                elif np.allclose(got, partial, rtol=1e-5, atol=tol) and dose != 1.0:
-                    status = "applied (slope/intercept only; DoseGridScaling not applied)"
-                elif np.array_equal(got, first_raw):
-                    status = "NOT applied"
-    except Exception:  # noqa: BLE001 - a header we cannot decode again: just say "requested"
-        pass
-    return f"{'; '.join(parts)}: {status}" + (f" (stored {stored})" if stored else "")
+    return (f"{'; '.join(parts)}: applied"
+            + (f" (stored {stored} -> {vol.dtype.name})" if stored else f" ({vol.dtype.name})"))
 
 
 def _value_range(arr: Any) -> str:
@@ -362,12 +371,24 @@ def _volume_details(vol: Any, entry: dict | None) -> list[str]:
     return [f"  {k:<{width}}  {v}" for k, v in rows]
 
 
+def _voxels(entry: dict) -> int:
+    """Voxels of a list_series entry (a 512x512-slice guess when the shape is unknown)."""
+    shape = entry.get("shape")
+    n_slices = int(entry.get("n_slices") or 0)
+    if not shape:
+        return n_slices * 512 * 512
+    n = 1
+    for v in shape:
+        n *= int(v)
+    return n * (n_slices if len(shape) < 3 and n_slices > 1 else 1)
+
+
 def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     path = args.path
     if not os.path.exists(path):
         return _error(parser, f"{path}: no such file or directory")
     try:
-        from .io import list_series, read_dicom
+        from .io.dicom import list_series, read_dicom
     except ImportError as exc:  # medkern.io.dicom missing from this installation
         return _error(parser, f"DICOM support is not available: {exc}")
     try:
@@ -384,29 +405,29 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for line in _series_table(series):
         print(line)
 
+    images = [s for s in series if s.get("n_slices")]
     if args.series is not None:
         chosen = [series[uids.index(args.series)]]
-    elif len(series) == 1:
-        chosen = series
+    elif len(series) == 1 or len(images) <= 1:
+        chosen = images or series
     else:
-        def voxels(s):
-            shape = [int(v) for v in (s.get("shape") or ())]
-            n = 1
-            for v in shape:
-                n *= v
-            return n * (int(s.get("n_slices") or 1) if len(shape) < 3 else 1)
-        total = sum(voxels(s) for s in series)
+        total = sum(_voxels(s) for s in images)
         if total > INFO_DETAIL_VOXELS:
-            print(f"\n{len(series)} series ({total / 1e6:.0f} M voxels): details with "
+            print(f"\n{len(images)} image series ({total / 1e6:.0f} M voxels): details with "
                   f"`medkern info {path} --series UID`")
             return EXIT_OK
-        chosen = series
+        chosen = images
 
     failed = False
     for entry in chosen:
-        uid = str(entry.get("uid"))
+        uid = entry.get("uid")
+        if not entry.get("n_slices"):
+            print(f"\nseries {uid}")
+            print(f"  no image: {entry.get('sop_class') or 'non-image objects'} "
+                  f"({len(entry.get('files') or [])} file(s))")
+            continue
         try:
-            vol = read_dicom(path, series_uid=uid if len(series) > 1 or args.series else None)
+            vol = read_dicom(path, series_uid=None if uid is None or len(images) == 1 else uid)
         except Exception as exc:  # noqa: BLE001 - one line per series that cannot be read
             print(f"{parser.prog}: error: {_exc_text(exc)}", file=sys.stderr)
             failed = True

@@ -106,7 +106,7 @@ def load_dicom(path: str, series_uid: str | None = None,
         (``medkern.io.dicom.DicomError`` is a ``ValueError``), or pixel data
         that is not a 2-D or 3-D grey image (colour, ...).
     """
-    from .io import read_dicom
+    from .io.dicom import read_dicom
 
     vol = read_dicom(path, series_uid)
     x = np.asarray(vol.array)

@@ -136,3 +136,82 @@ def test_skips_algorithms_without_a_case_for_the_ndim(monkeypatch):
                        reference_name="test.only3d", bench_kwargs={"_ndim": 3})
     row = compare.compare_one(only3d, np.zeros((4, 5), np.float32), None, repeat=1)
     assert row.skipped and "2-D" in row.note
+
+
+# --------------------------------------------------------------------------- --dicom
+def _dicom_series(directory, shape=(3, 12, 14), spacing=(2.5, 0.7, 0.6), seed=0):
+    """A small CT series written with medkern.io.write_dicom; returns (dir, volume)."""
+    from medkern import Volume
+    from medkern.io import write_dicom
+    arr = np.random.default_rng(seed).integers(-1000, 2000, size=shape).astype(np.int16)
+    vol = Volume(arr, spacing=spacing[-len(shape):], origin=(1.0, 2.0, 3.0), modality="CT")
+    write_dicom(vol, directory)
+    return directory, vol
+
+
+def test_compare_dicom_series(tmp_path, capsys):
+    series, vol = _dicom_series(tmp_path / "series")
+    out_dir = tmp_path / "out"
+    rc = cli.main(["compare", "--dicom", series, "--only", "gaussian_filter,sum", "--repeat", "1",
+                   "--out", out_dir, "-q"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.out + captured.err
+    header = captured.out.splitlines()[0]
+    assert "DICOM CT series" in header and "(series/)" in header
+    assert "3x12x14 float32 (3-D, read as int16)" in header and "spacing 2.5 x 0.7 x 0.6 mm" in header
+    data = json.loads((out_dir / "compare.json").read_text())
+    assert data["input"] in header
+    assert data["args"]["data"] == "dicom" and data["args"]["size"] == [3, 12, 14]
+    assert data["args"]["dicom"] == str(series) and data["args"]["dtype"] == "float32"
+    assert [r["shape"] for r in data["rows"]] == [[3, 12, 14]] * 2
+    assert data["summary"]["all_agree"] and data["summary"]["compared"] == 2
+
+
+def test_compare_dicom_native_dtype_and_load(tmp_path):
+    series, vol = _dicom_series(tmp_path, shape=(2, 5, 6))
+    x, desc = compare.load_dicom(series, dtype="native")
+    assert x.dtype == np.int16 and np.array_equal(x, vol.array)
+    assert desc.endswith("2x5x6 int16 (3-D), spacing 2.5 x 0.7 x 0.6 mm")
+    row = compare.run_on(compare.select(["sum"]), x, repeat=1)[0]
+    assert row.agrees and row.dtype == "int16"
+
+
+def test_compare_dicom_single_slice_is_2d(tmp_path, capsys):
+    from pydicom.data import get_testdata_file
+    rc = cli.main(["compare", "--dicom", get_testdata_file("CT_small.dcm"), "--only", "sum",
+                   "--repeat", "1", "--out", tmp_path, "-q", "--dtype", "native"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "128x128 int16 (2-D), spacing 0.661468 x 0.661468 mm" in captured.out.splitlines()[0]
+    rows = json.loads((tmp_path / "compare.json").read_text())["rows"]
+    assert rows[0]["shape"] == [128, 128] and rows[0]["dtype"] == "int16"
+
+
+@pytest.mark.parametrize("extra", [["--size", "16"], ["--data", "phantom"]])
+def test_dicom_excludes_size_and_data(tmp_path, capsys, extra):
+    series, _ = _dicom_series(tmp_path / "s", shape=(2, 4, 4))
+    assert cli.main(["compare", "--dicom", series, *extra, "--out", tmp_path / "o"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--dicom" in err and extra[0] in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("argv", [["--series", "1.2.3"], ["--dtype", "native"]])
+def test_dicom_only_options_need_dicom(argv, capsys):
+    assert cli.main(["compare", *argv]) == 2
+    assert "needs --dicom" in capsys.readouterr().err
+
+
+def test_dicom_bad_input_is_one_line_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.dcm"
+    bad.write_text("no DICOM here\n")
+    assert cli.main(["compare", "--dicom", bad, "--out", tmp_path / "o"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.dcm" in err and "Traceback" not in err
+
+    a, _ = _dicom_series(tmp_path / "two" / "a", shape=(2, 4, 4), seed=1)
+    _dicom_series(tmp_path / "two" / "b", shape=(2, 4, 5), seed=2)
+    assert cli.main(["compare", "--dicom", tmp_path / "two", "--out", tmp_path / "o"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--series UID" in err and "2x4x4" in err and "2x4x5" in err
+    assert not (tmp_path / "o").exists()
