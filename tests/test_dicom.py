@@ -658,3 +658,10 @@ def test_npz_round_trip(tmp_path):
     np.testing.assert_array_equal(back.array, flat.array)
     assert back.spacing == (0.5, 0.25) and back.series_uid is None and back.modality is None
 
+
+
+def test_directory_with_a_dangling_link_loads(tmp_path):
+    shutil.copy(get_testdata_file("CT_small.dcm"), tmp_path / "a.dcm")
+    os.symlink(tmp_path / "gone.dcm", tmp_path / "link.dcm")
+    vol = read_dicom(tmp_path)
+    assert vol.shape == (128, 128)

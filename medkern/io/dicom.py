@@ -154,7 +154,9 @@ def _collect(path: Any) -> tuple[list[str], bool, str]:
             files = []
             for root, dirs, names in os.walk(p):
                 dirs.sort()
-                files.extend(os.path.join(root, n) for n in sorted(names))
+                # dangling links and sockets/fifos are not files to read
+                files.extend(f for f in (os.path.join(root, n) for n in sorted(names))
+                             if os.path.isfile(f))
             return files, False, p
         if os.path.isfile(p):
             return [p], True, p
@@ -475,6 +477,23 @@ def _decoder_available(ts: UID) -> bool:
         return False
 
 
+def _raw_little_endian(ds: Dataset, count: int) -> np.ndarray | None:
+    """Uncompressed little-endian grey 8/16/32-bit pixels straight from the bytes.
+
+    The common CT/MR case; skipping pydicom's general ``pixel_array`` machinery
+    keeps ``read_dicom`` within ~1.2x of a bare pydicom loop. ``None`` for
+    anything else (the caller falls back to ``pixel_array``).
+    """
+    ts = _transfer_syntax(ds)
+    bits = int(ds.get("BitsAllocated") or 0)
+    if (not getattr(ts, "is_little_endian", False) or bits not in (8, 16, 32)
+            or int(ds.get("SamplesPerPixel", 1) or 1) != 1 or "PixelData" not in ds):
+        return None
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    dtype = np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
+    return np.frombuffer(ds.PixelData, dtype=dtype, count=count)
+
+
 def _decode(path: str, ds: Dataset) -> np.ndarray:
     """The stored values of every frame of ``ds``: (frames, rows, cols), native byte order."""
     ts = _transfer_syntax(ds)
@@ -496,7 +515,9 @@ def _decode(path: str, ds: Dataset) -> np.ndarray:
                              f"of {expected} bytes for {nf} frame(s) of {rows}x{cols} at "
                              f"{int(bits)} bits)")
     try:
-        arr = ds.pixel_array
+        arr = _raw_little_endian(ds, nf * rows * cols) if not compressed else None
+        if arr is None:
+            arr = ds.pixel_array
     except Exception as exc:
         if compressed and not _decoder_available(ts):
             raise DicomError(f"{path}: the pixel data is compressed ({ts.name}, {ts}) and no "
