@@ -393,6 +393,30 @@ def _grid_kernel_body(offsets, mode, ct):
     return indices, get
 
 
+def _footprint_kernel(value, cval_of, in_dtype: np.dtype, out_dtype: np.dtype, conv):
+    """The kernel shell of the footprint generators: ``out = conv(value(...))`` everywhere.
+
+    ``value(a, i, j, l, n0, n1, n2, cvc)`` is the per-element ``ti.func``;
+    ``cval_of(cval)`` turns the float64 ``cval`` argument into what it reads
+    outside the array. Signature ``(a, out, cval: f64)``; loop layout per arch.
+    """
+    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
+    serial = _serial_inner()
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        cvc = cval_of(cval)
+        if ti.static(serial):
+            for i, j in ti.ndrange(n0, n1):
+                for l in range(n2):
+                    out[i, j, l] = conv(value(a, i, j, l, n0, n1, n2, cvc))
+        else:
+            for i, j, l in ti.ndrange(n0, n1, n2):
+                out[i, j, l] = conv(value(a, i, j, l, n0, n1, n2, cvc))
+    return kern
+
+
 @functools.lru_cache(maxsize=None)
 def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
                  in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype,
@@ -408,9 +432,7 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
     conv = converter(compute, out_dtype)
     keep = _rounding_barrier(op == "sum" and _is_int(out_dtype))
     cv_in = converter(np.float64, in_dtype)
-    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     indices, get = _grid_kernel_body(offsets, mode, ct)
-    serial = _serial_inner()
     K = len(offsets)
 
     @ti.func
@@ -432,20 +454,13 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
                         acc = v
         return acc
 
-    @ti.kernel
-    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
-        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+    @ti.func
+    def cval_of(cval):
         cvc = ti.cast(cval, ct)
         if ti.static(cval_in_input_dtype):
             cvc = ti.cast(cv_in(cval), ct)
-        if ti.static(serial):
-            for i, j in ti.ndrange(n0, n1):
-                for l in range(n2):
-                    out[i, j, l] = conv(fold(a, i, j, l, n0, n1, n2, cvc))
-        else:
-            for i, j, l in ti.ndrange(n0, n1, n2):
-                out[i, j, l] = conv(fold(a, i, j, l, n0, n1, n2, cvc))
-    return kern
+        return cvc
+    return _footprint_kernel(fold, cval_of, in_dtype, out_dtype, conv)
 
 
 def _batcher_pairs(n: int) -> list[tuple[int, int]]:
@@ -507,9 +522,7 @@ def stencil_select(offsets: tuple, rank: int, mode: str,
     ct = ti_dtype(cmp_np)
     conv = converter(cmp_np, out_dtype)
     cv_in = converter(np.float64, in_dtype)
-    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     indices, get = _grid_kernel_body(offsets, mode, ct)
-    serial = _serial_inner()
     K = len(offsets)
     use_network = K <= NETWORK_MAX
     network = selection_network(K, rank) if use_network else []
@@ -553,18 +566,10 @@ def stencil_select(offsets: tuple, rank: int, mode: str,
             res = v[rank]
         return res
 
-    @ti.kernel
-    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
-        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
-        cvc = ti.cast(cv_in(cval), ct)
-        if ti.static(serial):
-            for i, j in ti.ndrange(n0, n1):
-                for l in range(n2):
-                    out[i, j, l] = conv(select(a, i, j, l, n0, n1, n2, cvc))
-        else:
-            for i, j, l in ti.ndrange(n0, n1, n2):
-                out[i, j, l] = conv(select(a, i, j, l, n0, n1, n2, cvc))
-    return kern
+    @ti.func
+    def cval_of(cval):
+        return ti.cast(cv_in(cval), ct)
+    return _footprint_kernel(select, cval_of, in_dtype, out_dtype, conv)
 
 
 @functools.lru_cache(maxsize=None)
@@ -578,9 +583,7 @@ def stencil_map(offsets: tuple, fn: Callable, mode: str,
     """
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
-    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     indices, get = _grid_kernel_body(offsets, mode, ct)
-    serial = _serial_inner()
     K = len(offsets)
 
     @ti.func
@@ -589,18 +592,10 @@ def stencil_map(offsets: tuple, fn: Callable, mode: str,
         v = ti.Vector([get(a, idx, cvc, k) for k in ti.static(range(K))], dt=ct)
         return ti.cast(fn(v), ct)
 
-    @ti.kernel
-    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
-        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
-        cvc = ti.cast(cval, ct)
-        if ti.static(serial):
-            for i, j in ti.ndrange(n0, n1):
-                for l in range(n2):
-                    out[i, j, l] = conv(apply(a, i, j, l, n0, n1, n2, cvc))
-        else:
-            for i, j, l in ti.ndrange(n0, n1, n2):
-                out[i, j, l] = conv(apply(a, i, j, l, n0, n1, n2, cvc))
-    return kern
+    @ti.func
+    def cval_of(cval):
+        return ti.cast(cval, ct)
+    return _footprint_kernel(apply, cval_of, in_dtype, out_dtype, conv)
 
 
 # --------------------------------------------------------------------------- reductions
