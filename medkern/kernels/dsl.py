@@ -134,8 +134,9 @@ def _axis_loader(axis: int, mode: str, ct):
     return load
 
 
-def _axis_delta(axis: int, d: int) -> tuple[int, int, int]:
-    return tuple(d if ax == axis else 0 for ax in range(3))
+
+#: Outputs computed together by the CPU layout of ``correlate1d`` (one SIMD vector).
+LANES = 4
 
 
 @functools.lru_cache(maxsize=None)
@@ -170,7 +171,9 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
 
     load = _axis_loader(axis, mode, ct)
 
-    DIRECT, MAPPED, ROWS = 0, 1, 2  # how a tap finds its input (see kern)
+    # how a tap finds its input (see kern); the *_BLOCK ways read LANES consecutive
+    # outputs' taps as one ti.Vector: LLVM turns those into SIMD, scalar code it does not
+    DIRECT, MAPPED, ROWS, DIRECT_BLOCK, ROWS_BLOCK = 0, 1, 2, 3, 4
 
     @ti.func
     def tap(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc, jj: ti.template()):
@@ -184,6 +187,28 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
         return v
 
     @ti.func
+    def tap_block(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc, jj: ti.template()):
+        v = ti.Vector([cvc] * LANES, dt=ct)
+        if ti.static(how == DIRECT_BLOCK):
+            v = ti.Vector([ti.cast(a[i, j, l + u + jj - origin], ct) for u in ti.static(range(LANES))], dt=ct)
+        else:  # ROWS_BLOCK: one boundary check per tap, then LANES contiguous loads
+            s = src[jj + size1]
+            if ti.static(mode != "constant") or s >= 0:
+                if ti.static(axis == 0):
+                    v = ti.Vector([ti.cast(a[s, j, l + u], ct) for u in ti.static(range(LANES))], dt=ct)
+                else:
+                    v = ti.Vector([ti.cast(a[i, s, l + u], ct) for u in ti.static(range(LANES))], dt=ct)
+        return v
+
+    @ti.func
+    def unfused(p, live):
+        return p  # CPU arch: fast_math is off, nothing fuses
+
+    taps_of = {DIRECT: tap, MAPPED: tap, ROWS: tap, DIRECT_BLOCK: tap_block, ROWS_BLOCK: tap_block}
+    keep_of = {DIRECT: keep, MAPPED: keep, ROWS: keep, DIRECT_BLOCK: unfused, ROWS_BLOCK: unfused}
+    first = 0 if symmetric else size2  # the tap the sum starts from (SciPy's order)
+
+    @ti.func
     def wt(k: ti.template(), live):
         # SciPy multiplies by zero taps too (NaN * 0 is NaN); a literal 0.0 lets GPU
         # compilers fold the product away, a zero they cannot see at compile time does not
@@ -192,24 +217,28 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
 
     @ti.func
     def combine(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc):
-        # order of operations = SciPy's
-        acc = ti.cast(0, ct)
+        # order of operations = SciPy's (each SIMD lane does exactly the scalar sequence)
+        get = ti.static(taps_of[how])
+        kp = ti.static(keep_of[how])
         live = n > 0
+        acc = get(how, a, i, j, l, n, pos, src, cvc, first) * wt(size1 + first, live)
         if ti.static(symmetric > 0):
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * wt(size1, live)
             for m in ti.static(range(size1, 0, -1)):
-                acc += keep((tap(how, a, i, j, l, n, pos, src, cvc, -m)
-                             + tap(how, a, i, j, l, n, pos, src, cvc, m)) * wt(size1 - m, live), live)
+                acc += kp((get(how, a, i, j, l, n, pos, src, cvc, -m)
+                           + get(how, a, i, j, l, n, pos, src, cvc, m)) * wt(size1 - m, live), live)
         elif ti.static(symmetric < 0):
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, 0) * wt(size1, live)
             for m in ti.static(range(size1, 0, -1)):
-                acc += keep((tap(how, a, i, j, l, n, pos, src, cvc, -m)
-                             - tap(how, a, i, j, l, n, pos, src, cvc, m)) * wt(size1 - m, live), live)
+                acc += kp((get(how, a, i, j, l, n, pos, src, cvc, -m)
+                           - get(how, a, i, j, l, n, pos, src, cvc, m)) * wt(size1 - m, live), live)
         else:
-            acc = tap(how, a, i, j, l, n, pos, src, cvc, size2) * wt(size1 + size2, live)
             for jj in ti.static(range(-size1, size2)):
-                acc += keep(tap(how, a, i, j, l, n, pos, src, cvc, jj) * wt(size1 + jj, live), live)
+                acc += kp(get(how, a, i, j, l, n, pos, src, cvc, jj) * wt(size1 + jj, live), live)
         return acc
+
+    @ti.func
+    def put_block(out: ti.template(), i, j, l0, res):
+        for u in ti.static(range(LANES)):
+            out[i, j, l0 + u] = res[u]
 
     @ti.kernel
     def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
@@ -220,7 +249,11 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
             for i, j in ti.ndrange(n0, n1):
                 lo = ti.min(size1 + origin, n2)
                 hi = ti.max(n2 - size2 + origin, lo)
-                for l in range(lo, hi):
+                nb = (hi - lo) // LANES
+                for b in range(nb):
+                    l0 = lo + b * LANES
+                    put_block(out, i, j, l0, conv(combine(DIRECT_BLOCK, a, i, j, l0, n, l0, 0, cvc)))
+                for l in range(lo + nb * LANES, hi):
                     out[i, j, l] = conv(combine(DIRECT, a, i, j, l, n, l, 0, cvc))
                 # both borders in one loop: one unrolled copy of the mapped taps, not two
                 for e in range(lo + n2 - hi):
@@ -230,7 +263,11 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
             for i, j in ti.ndrange(n0, n1):
                 pos = i if ti.static(axis == 0) else j
                 src = ti.Vector([imap(pos + jj - origin, n) for jj in ti.static(taps)])
-                for l in range(n2):
+                nb = n2 // LANES
+                for b in range(nb):
+                    l0 = b * LANES
+                    put_block(out, i, j, l0, conv(combine(ROWS_BLOCK, a, i, j, l0, n, pos, src, cvc)))
+                for l in range(nb * LANES, n2):
                     out[i, j, l] = conv(combine(ROWS, a, i, j, l, n, pos, src, cvc))
         else:
             for i, j, l in ti.ndrange(n0, n1, n2):
