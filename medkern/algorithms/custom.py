@@ -21,7 +21,7 @@ def elementwise(function: Callable, output_dtype: Any = None, *, name: str | Non
     Parameters
     ----------
     function : ti.func
-        ``@ti.func`` of one scalar (the element, float32 for float32 input,
+        Taichi function (``ti.func``) of one scalar (the element, float32 for float32 input,
         float64 otherwise) returning a scalar.
     output_dtype : data-type, optional
         Default output dtype (the input's when ``None``); ``output=`` at call
@@ -38,9 +38,9 @@ def elementwise(function: Callable, output_dtype: Any = None, *, name: str | Non
     --------
     >>> import numpy as np, taichi as ti
     >>> from medkern.algorithms.custom import elementwise
-    >>> @ti.func
-    ... def soft_tissue(hu):  # CT window: level 40 HU, width 400 HU -> [0, 1]
+    >>> def soft_tissue(hu):  # CT window: level 40 HU, width 400 HU -> [0, 1]
     ...     return ti.min(ti.max((hu + 160.0) / 400.0, 0.0), 1.0)
+    >>> soft_tissue = ti.func(soft_tissue)  # i.e. decorated with ti.func
     >>> window = elementwise(soft_tissue, np.float32)
     >>> window(np.array([-1000, 40, 1000], np.int16))
     array([0. , 0.5, 1. ], dtype=float32)

@@ -756,7 +756,7 @@ def generic_filter(input: Array, function: Callable, size: Any = None, footprint
     ----------
     input : ndarray or DeviceArray
     function : ti.func
-        A ``@ti.func`` taking one ``ti.Vector`` (the window's values in
+        A Taichi function (``ti.func``) taking one ``ti.Vector`` (the window's values in
         footprint C order, float32 for float32 data else float64) and returning
         a scalar. It is compiled into the kernel, so it runs on every arch.
     size, footprint, output, mode, cval, origin :
@@ -780,9 +780,9 @@ def generic_filter(input: Array, function: Callable, size: Any = None, footprint
     Examples
     --------
     >>> import numpy as np, taichi as ti, medkern.filters as mf
-    >>> @ti.func
-    ... def local_range(w):
+    >>> def local_range(w):
     ...     return w.max() - w.min()
+    >>> local_range = ti.func(local_range)  # i.e. decorated with ti.func
     >>> mf.generic_filter(np.array([1, 5, 2, 8, 3], np.uint8), local_range, size=3)
     array([4, 4, 6, 6, 5], dtype=uint8)
     """
