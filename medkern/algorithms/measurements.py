@@ -20,9 +20,6 @@ from .job import Job, reduce_buffer
 
 __all__ = ["sum", "mean", "minimum", "maximum", "histogram"]
 
-_builtin_sum = sum
-
-
 def _acc_dtype(dtype: np.dtype) -> np.dtype:
     # float32 sums accumulate in float64; integers in int64/uint64 (exact)
     if dtype.kind == "f":
@@ -48,7 +45,10 @@ def sum(input: Any) -> Any:  # noqa: A001 - SciPy's name
     in a fixed order, so the result is deterministic (not bit-equal to numpy's
     pairwise sum).
     """
-    job = Job(input)
+    return _sum_of(Job(input))
+
+
+def _sum_of(job: Job) -> Any:
     acc = _acc_dtype(job.in_dtype)
     val = reduce_buffer(dsl.reduce("sum", job.in_dtype, acc), job.src, acc, "sum")
     return float(val) if acc.kind == "f" else int(val)
@@ -69,8 +69,8 @@ def mean(input: Any) -> float:
     -----
     Reference: ``scipy.ndimage.mean(input)``.
     """
-    job = Job(input)
-    return float(sum(input)) / float(np.prod(job.shape))
+    job = Job(input)  # one check and one upload, shared with the sum
+    return float(_sum_of(job)) / float(np.prod(job.shape))
 
 
 def _extreme(input: Any, op: str) -> Any:
