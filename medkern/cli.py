@@ -16,14 +16,20 @@ Subcommands:
 
 Exit codes: 0 success (every result agrees), 1 some result disagrees with the
 reference, 2 usage error (bad option, unknown algorithm, unavailable arch,
-unreadable or non-DICOM input).
+unreadable or non-DICOM input, a ``--size`` beyond the available memory, an
+``--out`` that is not a writable directory, memory exhausted during the run).
+Errors are one line on stderr; files of a DICOM directory that cannot be read
+are reported on one ``warning:`` line and skipped.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import os
 import sys
-from typing import Any, Sequence
+import warnings
+from typing import Any, Iterator, Sequence
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
 
@@ -127,6 +133,30 @@ def _error(parser: argparse.ArgumentParser, message: str) -> int:
     return EXIT_USAGE
 
 
+@contextlib.contextmanager
+def _dicom_warnings(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """Print the reader's DicomWarnings (skipped unreadable files) as one line each, once,
+    when they happen, instead of Python's two-line warning with a source location."""
+    from .io.dicom import DicomWarning
+
+    seen: set[str] = set()
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not issubclass(category, DicomWarning):
+                return shown(message, category, filename, lineno, file, line)
+            text = " ".join(str(message).split())
+            if text not in seen:
+                seen.add(text)
+                print(f"{parser.prog}: warning: {text}", file=sys.stderr, flush=True)
+            return None
+
+        warnings.simplefilter("always", DicomWarning)
+        warnings.showwarning = show
+        yield
+
+
 def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import compare, registry, runtime
 
@@ -155,18 +185,13 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return _error(parser, f"--dicom cannot be combined with {' / '.join(given)} "
                                   "(the series gives the input)")
         try:  # read before starting the runtime: a bad path fails fast
-            if args.series is None:
-                from .io.dicom import list_series
-                images = [s for s in list_series(args.dicom) if s.get("n_slices")]
-                if len(images) > 1:
-                    return _error(parser, f"--dicom {args.dicom}: {len(images)} image series; "
-                                          "choose one with --series UID: "
-                                          + ", ".join(f"{s['uid']} ({s.get('modality') or '?'}, "
-                                                      f"{compare.shape_str(s['shape'] or ())})"
-                                                      for s in images))
-            x, input_desc = compare.load_dicom(args.dicom, args.series, args.dtype)
+            with _dicom_warnings(parser):
+                loaded = _load_dicom_input(args, parser)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a one-line error
             return _error(parser, f"--dicom {args.dicom}: {_exc_text(exc)}")
+        if isinstance(loaded, int):
+            return loaded
+        x, input_desc = loaded
         shape, data = tuple(x.shape), "dicom"
     else:
         for opt, value in (("--series", args.series),
@@ -176,6 +201,18 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         shape = tuple(args.size or _size(compare.DEFAULT_SIZE))
         data = args.data or "ct"
         input_desc = compare.describe_input(shape, args.dtype, data)
+        # refuse before allocating: a size that cannot fit would die in numpy (or the OOM
+        # killer) with a traceback, not as a usage error
+        need, have = compare.memory_estimate(shape, args.dtype, data), compare.available_memory()
+        if have is not None and need > have:
+            return _error(parser, f"--size {compare.shape_str(shape)}: "
+                                  f"{math.prod(shape):,} voxels of {args.dtype} need about "
+                                  f"{compare.format_bytes(need)} of memory for the comparison, "
+                                  f"more than the {compare.format_bytes(have)} available")
+
+    problem = compare.check_out_dir(args.out)
+    if problem is not None:
+        return _error(parser, f"--out {problem}")
 
     try:
         runtime.init(args.arch)
@@ -185,10 +222,18 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     print(compare.header_line(info, input_desc), flush=True)
     progress = compare.Progress(len(algs), sys.stderr, enabled=not args.quiet)
-    if x is not None:
-        rows = compare.run_on(algs, x, args.repeat, progress)
-    else:
-        rows = compare.run_all(algs, shape, args.dtype, data, args.repeat, progress)
+    try:
+        if x is not None:
+            rows = compare.run_on(algs, x, args.repeat, progress)
+        else:
+            rows = compare.run_all(algs, shape, args.dtype, data, args.repeat, progress)
+    except MemoryError as exc:
+        progress.close()
+        what = f" ({exc})" if str(exc) else ""
+        dtype = args.dtype if x is None else x.dtype.name
+        hint = "; try a smaller --size" if x is None else ""
+        return _error(parser, f"out of memory running the comparison on "
+                              f"{compare.shape_str(shape)} {dtype}{what}{hint}")
     print()
     print(compare.format_table(rows))
     print()
@@ -207,6 +252,23 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if "png" not in paths:
         print("(compare.png not written: matplotlib is not installed)", file=sys.stderr)
     return EXIT_OK if compare.summary(rows)["all_agree"] else EXIT_DISAGREE
+
+
+def _load_dicom_input(args: argparse.Namespace,
+                      parser: argparse.ArgumentParser) -> tuple[Any, str] | int:
+    """(array, description) of ``--dicom``, or an exit code when it names several series."""
+    from . import compare
+    from .io.dicom import list_series
+
+    if args.series is None:
+        images = [s for s in list_series(args.dicom) if s.get("n_slices")]
+        if len(images) > 1:
+            return _error(parser, f"--dicom {args.dicom}: {len(images)} image series; "
+                                  "choose one with --series UID: "
+                                  + ", ".join(f"{s['uid']} ({s.get('modality') or '?'}, "
+                                              f"{compare.shape_str(s['shape'] or ())})"
+                                              for s in images))
+    return compare.load_dicom(args.dicom, args.series, args.dtype)
 
 
 # --------------------------------------------------------------------------- info
@@ -391,6 +453,12 @@ def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from .io.dicom import list_series, read_dicom
     except ImportError as exc:  # medkern.io.dicom missing from this installation
         return _error(parser, f"DICOM support is not available: {exc}")
+    with _dicom_warnings(parser):
+        return _info_of(path, args, parser, list_series, read_dicom)
+
+
+def _info_of(path: str, args: argparse.Namespace, parser: argparse.ArgumentParser,
+             list_series: Any, read_dicom: Any) -> int:
     try:
         series = list(list_series(path))
     except Exception as exc:  # noqa: BLE001 - unreadable input: one line, no traceback

@@ -67,6 +67,102 @@ def shape_str(shape: Sequence[int]) -> str:
     return "x".join(str(int(s)) for s in shape)
 
 
+def memory_estimate(shape: Sequence[int], dtype: Any, data: str = "ct") -> int:
+    """Rough peak host memory of a comparison on a generated input.
+
+    Building the input takes float64 temporaries (the CT tiles are stacked in float64; the
+    phantom holds a float64 grid per axis plus its image); the run then holds the input, its
+    device copy and the two results. A lower estimate, not a promise: it is meant to refuse
+    sizes that cannot fit before anything is allocated, not to refuse borderline ones.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Input shape (``--size``).
+    dtype : dtype-like
+        Input dtype (``--dtype``).
+    data : {"ct", "phantom"}
+        Input kind (``--data``).
+
+    Returns
+    -------
+    int
+        Bytes.
+    """
+    voxels = math.prod(int(s) for s in shape)
+    build = 8 * (len(shape) + 2) if data == "phantom" else 16
+    return voxels * (build + 3 * np.dtype(dtype).itemsize)
+
+
+def available_memory() -> int | None:
+    """Memory available to new allocations.
+
+    Returns
+    -------
+    int or None
+        Bytes: Linux's ``MemAvailable``, else the physical memory; ``None`` when the system
+        does not say.
+    """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def format_bytes(n: float) -> str:
+    """``"1.5 GiB"``: ``n`` bytes in the largest binary unit below it."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"
+
+
+def check_out_dir(out: str) -> str | None:
+    """Why the report directory cannot be written, checked before a run.
+
+    Nothing is created: an existing directory gets a probe file (removed at once); a
+    missing one needs its nearest existing parent to be a writable directory.
+
+    Parameters
+    ----------
+    out : str
+        The ``--out`` directory.
+
+    Returns
+    -------
+    str or None
+        A message starting with ``out``, or ``None`` when it can be written.
+    """
+    import tempfile
+
+    path = os.path.abspath(out)
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            return f"{out}: exists and is not a directory"
+        try:
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError as exc:
+            return f"{out}: cannot write in this directory ({exc.strerror or exc})"
+        return None
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        return f"{out}: cannot create it: {parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{out}: cannot create it: {parent} is not writable"
+    return None
+
+
 def make_input(shape: tuple[int, ...], dtype: Any, data: str = "ct") -> np.ndarray:
     """The comparison input: the tiled CT volume (default) or the phantom."""
     from . import sample_data
@@ -323,6 +419,8 @@ def compare_one(alg: Any, x: np.ndarray, dx: Any, repeat: int = 3,
         out, row.medkern_times_s = _best_of(ours, repeat)
         row.medkern_s = min(row.medkern_times_s)
         out = medkern.asnumpy(out) if isinstance(out, medkern.DeviceArray) else out
+    except MemoryError:
+        raise  # not a disagreement: the run as a whole cannot go on (the CLI exits 2)
     except Exception as exc:  # noqa: BLE001 - one failing algorithm must not stop the table
         row.agrees = False
         row.note = f"medkern failed: {type(exc).__name__}: {exc}".splitlines()[0]

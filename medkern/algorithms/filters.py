@@ -9,8 +9,9 @@ float32 agrees to ~1e-6 relative.
 
 Deviations from SciPy (also under each function's Notes): complex and bool
 inputs are rejected; negative ``sigma`` raises instead of being skipped;
-rank-type filters (minimum/maximum/median/rank/percentile) reject NaN input,
-whose SciPy result depends on traversal order; arrays are 1-3 D.
+rank-type filters (minimum/maximum/median/rank/percentile) order NaN after
+every number, as ``np.sort`` does (SciPy's result for NaN depends on traversal
+order), for NaN input and ``cval=nan`` alike; arrays are 1-3 D.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import numpy as np
 from .. import arrays, checks
 from ..kernels import dsl
 from ..kernels import filters as kf
-from .job import Job, check_no_nan
+from .job import Job
 
 __all__ = [
     "correlate1d", "convolve1d", "correlate", "convolve",
@@ -89,13 +90,37 @@ def _gaussian_passes(job: Job, sigmas, orders, modes, truncate: float, radii, ax
     return passes
 
 
+def _footprint_origins(job: Job, shape: Sequence[int], origin: Any, axes: Sequence[int],
+                       convolution: bool = False) -> list[int]:
+    """Per-dimension origins of a footprint (or weights) array placed over ``axes``.
+
+    SciPy places the footprint's dimensions on the filtered axes in increasing
+    order (``np.expand_dims`` over the others), whatever the order of ``axes``,
+    but pairs a sequence of origins with ``axes`` in the order given -- unless
+    every axis is filtered, when origins go by position. A convolution mirrors
+    the footprint: its origins are negated (and shifted by one on even lengths).
+    The result is checked against the footprint dimension it lands on.
+    """
+    raw = [checks.integer(o, "origin") for o in checks.per_axis(origin, len(axes), "origin")]
+    if len(axes) < job.ndim:
+        by_axis = dict(zip(axes, raw))
+        raw = [by_axis[a] for a in sorted(axes)]
+    if convolution:
+        raw = [-o - (1 if n % 2 == 0 else 0) for o, n in zip(raw, shape)]
+    return [checks.origin(o, n) for o, n in zip(raw, shape)]
+
+
 def _footprint_offsets(job: Job, footprint: np.ndarray, origins: Sequence[int],
                        axes: Sequence[int]) -> tuple:
-    """Static 3-D offsets (C order) of the True elements of a footprint over ``axes``."""
+    """Static 3-D offsets (C order) of the True elements of a footprint over ``axes``.
+
+    ``origins`` are per footprint dimension (:func:`_footprint_origins`); the
+    footprint's dimensions lie on ``sorted(axes)``, as SciPy places them.
+    """
     centre = np.array([n // 2 + o for n, o in zip(footprint.shape, origins)])
     rel = np.argwhere(footprint) - centre
     full = np.zeros((rel.shape[0], job.ndim), dtype=np.int64)
-    full[:, list(axes)] = rel
+    full[:, sorted(axes)] = rel
     return job.offsets3(full)
 
 
@@ -191,11 +216,9 @@ def _correlate_nd(input, weights, output, mode, cval, origin, axes, convolution:
     w = checks.weights_array(weights, len(ax), "weights")
     m = checks.mode(mode)
     cv = checks.cval(cval)
-    origins = [checks.integer(o, "origin") for o in checks.per_axis(origin, len(ax), "origin")]
     if convolution:
         w = w[(slice(None, None, -1),) * w.ndim]
-        origins = [-o - (1 if n % 2 == 0 else 0) for o, n in zip(origins, w.shape)]
-    origins = [checks.origin(o, n) for o, n in zip(origins, w.shape)]
+    origins = _footprint_origins(job, w.shape, origin, ax, convolution)
     # SciPy drops taps whose |weight| <= DBL_EPSILON and sums the rest in C order
     keep = np.abs(w) > np.finfo(np.float64).eps
     offsets = _footprint_offsets(job, keep, origins, ax)
@@ -353,8 +376,19 @@ def gaussian_filter(input: Array, sigma: Any, order: Any = 0, output: Any = None
     return job.finish(job.chain(_gaussian_passes(job, sigmas, orders, modes, t, radii, ax), cv))
 
 
-def _full_sigmas(job: Job, sigma: Any, ax: Sequence[int]) -> list[float]:
+def _full_sigmas(job: Job, sigma: Any, ax: Sequence[int], order: int) -> list[float]:
+    """One sigma per dimension, as SciPy hands them to ``gaussian_filter``.
+
+    ``gaussian_laplace`` (order 2) gives the filtered axes their sigma (in the
+    order of ``axes`` when fewer than all, by position when all) and 0 to the
+    others; ``gaussian_gradient_magnitude`` (order 1) smooths every dimension,
+    so its sigma is a scalar or one per dimension.
+    """
+    if order == 1:
+        return [checks.nonneg_real(v, "sigma") for v in checks.per_axis(sigma, job.ndim, "sigma")]
     s = [checks.nonneg_real(v, "sigma") for v in checks.per_axis(sigma, len(ax), "sigma")]
+    if len(ax) == job.ndim:
+        return s
     full = [0.0] * job.ndim
     for v, a in zip(s, ax):
         full[a] = v
@@ -365,7 +399,7 @@ def _derivative_sum(input, sigma, output, mode, cval, axes, truncate, radius, or
     """Gaussian derivatives per axis combined as SciPy's generic_laplace/gradient do."""
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
-    sig = _full_sigmas(job, sigma, ax)
+    sig = _full_sigmas(job, sigma, ax, order)
     modes = checks.modes(mode, len(ax))
     t = checks.nonneg_real(truncate, "truncate")
     radii = checks.per_axis(radius, job.ndim, "radius")
@@ -543,7 +577,6 @@ def _extremum1d(input, size, axis, output, mode, cval, origin, minimum: bool, na
     m = checks.mode(mode)
     o = checks.origin(origin, sz)
     cv = checks.cval(cval)
-    check_no_nan(job, name)
     return job.finish(job.chain([_extremum1d_pass(job, sz, ax, m, o, minimum)], cv))
 
 
@@ -552,7 +585,8 @@ def minimum_filter1d(input: Array, size: int, axis: int = -1, output: Any = None
     """One-dimensional minimum filter.
 
     Parameters are those of :func:`uniform_filter1d`. Reference:
-    :func:`scipy.ndimage.minimum_filter1d`. NaN input raises ``ValueError``.
+    :func:`scipy.ndimage.minimum_filter1d`. NaN sorts after every number
+    (``np.sort``'s order): the minimum is NaN only where the window is all NaN.
 
     Returns
     -------
@@ -566,7 +600,8 @@ def maximum_filter1d(input: Array, size: int, axis: int = -1, output: Any = None
     """One-dimensional maximum filter.
 
     Parameters are those of :func:`uniform_filter1d`. Reference:
-    :func:`scipy.ndimage.maximum_filter1d`. NaN input raises ``ValueError``.
+    :func:`scipy.ndimage.maximum_filter1d`. NaN sorts after every number
+    (``np.sort``'s order): the maximum is NaN wherever the window holds one.
 
     Returns
     -------
@@ -575,17 +610,40 @@ def maximum_filter1d(input: Array, size: int, axis: int = -1, output: Any = None
     return _extremum1d(input, size, axis, output, mode, cval, origin, False, "maximum_filter1d")
 
 
+def _sorted_axes_values(job: Job, values: list, axes: Sequence[int]) -> list:
+    """Per-axis ``values`` given in the order of ``axes``, listed for ``sorted(axes)``.
+
+    SciPy's rule (``_expand_origin``/``_expand_mode``): with fewer axes than
+    dimensions the values follow ``axes`` as given; with all axes, by position.
+    """
+    if len(axes) < job.ndim:
+        by_axis = dict(zip(axes, values))
+        return [by_axis[a] for a in sorted(axes)]
+    return list(values)
+
+
 def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str,
           rank: Any = None, percentile: Any = None) -> Array:
-    """SciPy's dispatch: full boxes run separable min/max passes, others a footprint kernel."""
+    """SciPy's dispatch: full boxes run separable min/max passes, others a footprint kernel.
+
+    ``minimum_filter``/``maximum_filter`` with a box pair sizes, origins and
+    modes with ``axes`` in the order given (SciPy's separable path); every
+    footprint, and the boxes of the other rank filters, are placed on
+    ``sorted(axes)`` (SciPy expands them with ``np.expand_dims``).
+    """
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
     n = len(ax)
     sizes, fp = _sizes_or_footprint(size, footprint, n, func)
     cv = checks.cval(cval)
-    origins_raw = checks.per_axis(origin, n, "origin")
-    shape = sizes if fp is None else list(fp.shape)
-    origins = [checks.origin(o, s) for o, s in zip(origins_raw, shape)]
+    extremum_box = fp is None and func in ("minimum_filter", "maximum_filter")
+    if extremum_box:
+        origins = [checks.origin(o, s) for o, s in zip(checks.per_axis(origin, n, "origin"), sizes)]
+        shape = sizes
+    else:
+        box = np.ones(sizes, dtype=bool) if fp is None else fp
+        shape = list(box.shape)
+        origins = _footprint_origins(job, shape, origin, ax)
     count = int(np.prod(shape)) if fp is None else int(fp.sum())
     if func == "median_filter":
         r = count // 2
@@ -613,12 +671,13 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
                              + (" with a non-box footprint" if func in ("minimum_filter",
                                                                        "maximum_filter") else ""))
         m = checks.mode(mode)
-    check_no_nan(job, func)
     if separable:
-        passes = [_extremum1d_pass(job, s, a, md, o, r == 0)
-                  for a, s, md, o in zip(ax, sizes, modes, origins) if s > 1]
+        if extremum_box:
+            lines = zip(ax, sizes, modes, origins)
+        else:
+            lines = zip(sorted(ax), shape, _sorted_axes_values(job, modes, ax), origins)
+        passes = [_extremum1d_pass(job, s, a, md, o, r == 0) for a, s, md, o in lines if s > 1]
         return job.finish(job.chain(passes, cv))
-    box = np.ones(shape, dtype=bool) if fp is None else fp
     offsets = _footprint_offsets(job, box, origins, ax)
     if r in (0, count - 1):
         kern = dsl.stencil_fold(offsets, None, "min" if r == 0 else "max", m, job.in_dtype,
@@ -653,7 +712,9 @@ _RANK_PARAMS = """
 
     Notes
     -----
-    NaN input raises ``ValueError`` (SciPy's result depends on traversal order).
+    Deviation: NaN (in the input, or as ``cval``) sorts after every number, as
+    in ``np.sort``, so the result is the rank-th element of the sorted window on
+    every backend (SciPy's result for NaN depends on traversal order).
     Footprints of up to 32 elements use an unrolled selection network; larger
     ones a quickselect per element.
 """
@@ -792,8 +853,7 @@ def generic_filter(input: Array, function: Callable, size: Any = None, footprint
     ax = checks.axes(axes, job.ndim)
     sizes, fp = _sizes_or_footprint(size, footprint, len(ax), "generic_filter")
     box = np.ones(sizes, dtype=bool) if fp is None else fp
-    origins = [checks.origin(o, s) for o, s in zip(checks.per_axis(origin, len(ax), "origin"),
-                                                   box.shape)]
+    origins = _footprint_origins(job, box.shape, origin, ax)
     m = checks.mode(mode)
     cv = checks.cval(cval)
     offsets = _footprint_offsets(job, box, origins, ax)
@@ -878,10 +938,13 @@ def laplace(input: Array, output: Any = None, mode: Any = "reflect", cval: float
     cv = checks.cval(cval)
     if not ax:
         return job.finish(job.cast_copy())
-    if len(set(modes)) == 1:
+    exact_ints = job.in_dtype.kind in "iu" and job.in_dtype.itemsize <= 4
+    if len(set(modes)) == 1 and (job.out_dtype.kind == "f" or exact_ints):
         # one 2*ndim+1-point stencil instead of a pass per axis plus adds. The same
-        # result: per-axis terms are exact integers for integer data (their sum,
-        # wrapped, is what SciPy's adds give) and float terms agree to rounding.
+        # result: per-axis terms of integer data up to 32 bits are exact in float64
+        # (their sum, wrapped, is what SciPy's adds give) and float outputs agree to
+        # rounding. Float data into an integer output is truncated per axis by
+        # SciPy, and 64-bit integers round in float64: those take the passes.
         w = np.zeros((3,) * len(ax))
         centre = (1,) * len(ax)
         w[centre] = -2.0 * len(ax)

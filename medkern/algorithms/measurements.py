@@ -125,7 +125,9 @@ def histogram(input: Any, min: float, max: float, bins: int) -> np.ndarray:  # n
     ----------
     input : ndarray or DeviceArray
     min, max : float
-        Range of the bins (``min < max``); values outside are not counted.
+        Range of the bins (``min <= max``, ``max - min`` finite); values outside
+        are not counted. With ``min == max`` every bin edge is ``min`` and values
+        equal to it count in the last bin, as in SciPy.
     bins : int
         Number of bins (>= 1).
 
@@ -149,13 +151,21 @@ def histogram(input: Any, min: float, max: float, bins: int) -> np.ndarray:  # n
     job = Job(input)
     lo = checks.real(min, "min")
     hi = checks.real(max, "max")
-    if not lo < hi:
-        raise ValueError(f"min must be smaller than max, got min={min}, max={max}")
+    if not lo <= hi:
+        raise ValueError(f"min must not be larger than max, got min={min}, max={max}")
+    if not np.isfinite(hi - lo):
+        # SciPy's edges are NaN here and it raises too
+        raise ValueError(f"max - min overflows float64 (min={min}, max={max}): no bin edges "
+                         "can be computed")
     nb = checks.integer(bins, "bins", minimum=1)
     edges = np.linspace(lo, hi, nb + 1)
     e_buf = arrays.upload_vector(edges)
     counts = arrays.upload_vector(np.zeros(nb, dtype=np.int64))
-    job.launch(dsl.histogram(job.in_dtype), job.src, e_buf, counts, lo, nb / (hi - lo))
+    with np.errstate(divide="ignore", over="ignore"):
+        norm = np.float64(nb) / np.float64(hi - lo) if hi > lo else np.float64(0.0)
+    if not np.isfinite(norm):
+        norm = np.float64(0.0)  # a subnormal range: the kernel finds the bins from the edges
+    job.launch(dsl.histogram(job.in_dtype), job.src, e_buf, counts, lo, float(norm))
     return arrays.download(counts, (nb,)).copy()
 
 

@@ -27,6 +27,8 @@ import dataclasses
 import datetime
 import math
 import os
+import re
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,7 +41,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from ..volume import Volume
 
-__all__ = ["DicomError", "read_dicom", "write_dicom", "list_series"]
+__all__ = ["DicomError", "DicomWarning", "read_dicom", "write_dicom", "list_series"]
 
 _PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
 
@@ -100,6 +102,37 @@ class DicomError(ValueError):
     The message starts with the file (or directory / series) concerned and says what is wrong
     with it. A ``ValueError``, so ``except ValueError`` catches it too.
     """
+
+
+class DicomWarning(UserWarning):
+    """Files of a directory were skipped because they cannot be read.
+
+    Issued once per :func:`read_dicom` / :func:`list_series` call; the message starts with the
+    directory and names how many files were skipped and, for the first few, why.
+    """
+
+
+#: File name suffixes of DICOM files (see :func:`_meant_as_dicom`).
+_DICOM_SUFFIXES = (".dcm", ".dicom", ".dic", ".ima")
+#: How many skipped files a DicomWarning names (the rest are counted).
+_WARN_FILES = 3
+
+
+@contextlib.contextmanager
+def _quiet_pydicom():
+    """Keep pydicom's own warnings (invalid VRs, padding...) off the caller's stderr.
+
+    Whatever matters is raised as a DicomError or summarised in one DicomWarning instead.
+    Warnings that are not UserWarnings (numpy's RuntimeWarning...) are passed on: they would
+    point at a bug here, not at the file.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        if issubclass(w.category, UserWarning) and not issubclass(w.category, DicomWarning):
+            continue
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 # --------------------------------------------------------------------------- reading files
@@ -179,14 +212,48 @@ def _collect(path: Any) -> tuple[list[str], bool, str]:
                     f"got {type(path).__name__}")
 
 
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _looks_like_uid(value: Any) -> bool:
     s = str(value) if value is not None else ""
     return bool(s) and len(s) <= 64 and all(ch.isdigit() or ch == "." for ch in s)
 
 
+def _meant_as_dicom(path: str) -> bool:
+    """Whether a file found in a directory is presumably DICOM by its name: a DICOM suffix,
+    no suffix at all (``IM0001``, ``2693``) or a numeric one (UID-named files). Such a file
+    that cannot be parsed is reported, since it may be a slice of the series; files with
+    other suffixes (``README.txt``, ``scan.jpg``), hidden ones and text files are skipped
+    silently."""
+    name = os.path.basename(path)
+    if name.startswith("."):
+        return False
+    ext = os.path.splitext(name)[1].lower()
+    if ext in _DICOM_SUFFIXES:
+        return True
+    if ext and not ext[1:].isdigit():
+        return False
+    # extensionless text (a README on a scanner's CD) is not DICOM: a DICOM file, even cut
+    # short, has NUL bytes in its preamble or its first tags
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+        head.decode("utf-8")
+        return not head or b"\0" in head
+    except (OSError, UnicodeDecodeError):
+        return True
+
+
 def _read_header(path: str, explicit: bool) -> Dataset | None:
-    """The data set of ``path`` with large values (the pixels) left in the file; ``None`` for
-    a file that is not DICOM (an error instead if the caller named the file)."""
+    """The data set of ``path`` with large values (the pixels) left in the file.
+
+    ``None`` for a file that is plainly not DICOM (``README.txt``); a DicomError for a file
+    that is named by the caller, carries the 'DICM' prefix or a DICOM-like name
+    (:func:`_meant_as_dicom`) but cannot be parsed, since that one was meant to be read.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -205,7 +272,13 @@ def _read_header(path: str, explicit: bool) -> Dataset | None:
         ok = False
     if ok:
         return ds
-    if explicit:
+    if explicit or _meant_as_dicom(path):
+        try:
+            empty = os.path.getsize(path) == 0
+        except OSError:
+            empty = False
+        if empty:
+            raise DicomError(f"{path}: empty file (0 bytes), not a DICOM file")
         raise DicomError(f"{path}: not a DICOM file (no 'DICM' prefix and no DICOM data set "
                          "could be parsed from it)")
     return None
@@ -233,32 +306,142 @@ def _is_image(ds: Dataset) -> bool:
             or _sop_name(ds).endswith("Image Storage"))
 
 
-def _n_frames(ds: Dataset, path: str) -> int:
-    value = ds.get("NumberOfFrames", 1)
+def _int_value(ds: Dataset, keyword: str, where: str, default: int | None = None) -> int:
+    """The integer ``keyword`` of ``ds``; ``default`` when absent or empty (a DicomError when
+    there is no default), a DicomError when it is not one integer."""
     try:
-        n = int(value) if value not in (None, "") else 1
-    except (TypeError, ValueError):
-        raise DicomError(f"{path}: invalid NumberOfFrames {value!r}") from None
-    if n < 1:
-        raise DicomError(f"{path}: invalid NumberOfFrames {value!r}")
+        value = ds.get(keyword)
+    except Exception as exc:  # pydicom converts raw values on first access
+        raise DicomError(f"{where}: invalid {keyword} ({type(exc).__name__}: {exc})") from exc
+    if value is None or value == "":
+        if default is None:
+            raise DicomError(f"{where}: missing {keyword}")
+        return default
+    try:
+        n = int(value)
+        if n != float(value):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise DicomError(f"{where}: invalid {keyword} {value!r} (expected one integer)") from None
     return n
 
 
-def _scan(files: list[str], explicit: bool, label: str) -> list[tuple[str, Dataset]]:
-    items = []
+def _n_frames(ds: Dataset, path: str) -> int:
+    n = _int_value(ds, "NumberOfFrames", path, default=1)
+    if n < 1:
+        raise DicomError(f"{path}: invalid NumberOfFrames {ds.get('NumberOfFrames')!r}")
+    return n
+
+
+def _series_of(ds: Dataset | None) -> str | None:
+    """SeriesInstanceUID of ``ds`` if it can be read at all."""
+    try:
+        uid = ds.get("SeriesInstanceUID") if ds is not None else None
+        return str(uid) if uid else None
+    except Exception:
+        return None
+
+
+def _reason(exc: DicomError, path: str) -> str:
+    """The message of ``exc`` without the leading ``path: ``."""
+    text = str(exc)
+    return text[len(path) + 2:] if text.startswith(f"{path}: ") else text
+
+
+@dataclasses.dataclass
+class _Scan:
+    """What a directory scan found."""
+
+    items: list[tuple[str, Dataset]]            # readable headers
+    broken: list[tuple[str, DicomError, str | None]]  # (file, error, its series if known)
+    skipped: int                                # files that are plainly not DICOM
+
+    def broken_in(self, uid: str | None) -> list[tuple[str, DicomError]]:
+        """Unreadable files of series ``uid``: by their header, or, when no header could be
+        parsed, by the UID appearing in the file's bytes."""
+        out = []
+        for f, err, file_uid in self.broken:
+            if file_uid is not None:
+                if uid is not None and file_uid == uid:
+                    out.append((f, err))
+            elif uid is not None and _mentions_uid(f, uid):
+                out.append((f, err))
+        return out
+
+
+def _mentions_uid(path: str, uid: str) -> bool:
+    """Whether the first MiB of ``path`` holds ``uid`` as a whole value (not a prefix of a
+    longer UID): how a slice whose header cannot be parsed is still tied to its series."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError:
+        return False
+    pattern = rb"(?<![0-9.])" + re.escape(uid.encode("ascii", "replace")) + rb"(?![0-9.])"
+    return re.search(pattern, head) is not None
+
+
+def _unreadable_list(label: str, broken: Sequence[tuple[str, DicomError]]) -> str:
+    """``"2 unreadable DICOM file(s): a.dcm (why); b.dcm (why)"``, paths relative to the
+    directory ``label``."""
+    root = label if os.path.isdir(label) else None
+    parts = []
+    for f, err in broken[:_WARN_FILES]:
+        name = os.path.relpath(f, root) if root else f
+        reason = _reason(err, f)
+        parts.append(f"{name} ({reason if len(reason) <= 160 else reason[:157] + '...'})")
+    more = f"; and {len(broken) - _WARN_FILES} more" if len(broken) > _WARN_FILES else ""
+    return f"{len(broken)} unreadable DICOM file(s): " + "; ".join(parts) + more
+
+
+def _fail_if_broken(scan: _Scan, uid: str | None, where: str) -> list[tuple[str, DicomError]]:
+    """Raise for the unreadable files of series ``uid``; return the other unreadable files
+    (skipped: the caller warns about them)."""
+    mine = scan.broken_in(uid)
+    if mine:
+        f, err = mine[0]
+        others = f" ({len(mine) - 1} more file(s) of the series cannot be read)" \
+            if len(mine) > 1 else ""
+        raise DicomError(f"{f}: {_reason(err, f)} [a file of {where}]{others}") from err
+    return [(f, err) for f, err, _ in scan.broken]
+
+
+def _scan(files: list[str], explicit: bool, label: str) -> _Scan:
+    """Read and check the headers of ``files``.
+
+    Files the caller named must all be readable (the first that is not raises). Files found
+    by walking a directory that cannot be read are set aside in ``broken`` so one corrupt
+    file does not hide every other series; the caller fails only if the series it loads owns
+    one of them.
+    """
+    items, broken = [], []
     skipped = 0
     for f in files:
-        ds = _read_header(f, explicit)
-        if ds is None:
-            skipped += 1
+        ds = None
+        try:
+            ds = _read_header(f, explicit)
+            if ds is None:
+                skipped += 1
+                continue
+            with _about(f, "cannot parse the DICOM header"):
+                for kw in _HEADER_KEYWORDS:
+                    ds.get(kw)
+                is_dicomdir = _is_dicomdir(ds)
+                if not explicit and not is_dicomdir and not _looks_like_uid(ds.get("SOPClassUID")):
+                    # a corrupt length swallows the rest of the header into one value: what
+                    # parses is no object, and dropping it silently could drop a slice
+                    raise DicomError(f"{f}: corrupt header (no valid SOPClassUID: "
+                                     f"{_short(ds.get('SOPClassUID'))})")
+                _transfer_syntax(ds)
+                if _is_image(ds):
+                    _n_frames(ds, f)
+                    for kw in ("Rows", "Columns"):  # list_series shows them
+                        _int_value(ds, kw, f, default=0)
+        except DicomError as exc:
+            if explicit:
+                raise
+            broken.append((f, exc, _series_of(ds)))
             continue
-        with _about(f, "cannot parse the DICOM header"):
-            for kw in _HEADER_KEYWORDS:
-                ds.get(kw)
-            is_dicomdir = _is_dicomdir(ds)
-            _transfer_syntax(ds)
-            if _is_image(ds):
-                _n_frames(ds, f)
         if is_dicomdir:
             if explicit and len(files) == 1:
                 raise DicomError(f"{f}: a DICOMDIR index, not an image; pass the directory "
@@ -266,9 +449,12 @@ def _scan(files: list[str], explicit: bool, label: str) -> list[tuple[str, Datas
             continue
         items.append((f, ds))
     if not items:
+        if broken:
+            listing = _unreadable_list(label, [(f, err) for f, err, _ in broken])
+            raise DicomError(f"{label}: no readable DICOM file; {listing}") from broken[0][1]
         why = f" ({skipped} non-DICOM file(s) skipped)" if skipped else ""
         raise DicomError(f"{label}: no DICOM files found{why}")
-    return items
+    return _Scan(items, broken, skipped)
 
 
 def _group(items: list[tuple[str, Dataset]]) -> dict[str | None, list[tuple[str, Dataset]]]:
@@ -287,8 +473,8 @@ def _summary(uid: str | None, items: list[tuple[str, Dataset]]) -> dict:
     for f, ds in images:
         with _about(f, "cannot parse the DICOM header"):
             n += _n_frames(ds, f)
-            rows, cols = ds.get("Rows"), ds.get("Columns")
-            shapes.add((int(rows), int(cols)) if rows and cols else None)
+            rows, cols = _int_value(ds, "Rows", f, 0), _int_value(ds, "Columns", f, 0)
+            shapes.add((rows, cols) if rows > 0 and cols > 0 else None)
     shape = None
     if len(shapes) == 1 and None not in shapes:
         (rc,) = shapes
@@ -314,14 +500,81 @@ def _describe(s: dict) -> str:
 
 # --------------------------------------------------------------------------- one file's frames
 
-def _floats(value: Any, n: int, what: str, where: str) -> np.ndarray:
+def _parse_floats(value: Any, n: int, what: str, where: str) -> np.ndarray:
+    def shown() -> str:
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+
     try:
         out = np.array([float(v) for v in (value if n > 1 else [value])], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DicomError(f"{where}: invalid {what} {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise DicomError(f"{where}: invalid {what} {shown()}") from None
     if out.shape != (n,) or not np.all(np.isfinite(out)):
-        raise DicomError(f"{where}: invalid {what} {value!r} (expected {n} finite number(s))")
+        raise DicomError(f"{where}: invalid {what} {shown()} (expected {n} finite number(s))")
     return out
+
+
+#: The photometric interpretations of a greyscale image (one sample per pixel).
+_GREY = ("MONOCHROME1", "MONOCHROME2")
+#: BitsAllocated values whose pixels numpy holds as they are (1: bit-packed, unpacked to uint8).
+_BITS_ALLOCATED = (1, 8, 16, 32, 64)
+
+
+def _check_pixel_format(path: str, ds: Dataset) -> tuple[int, int]:
+    """(Rows, Columns) once the Image Pixel module of ``ds`` describes a greyscale image that
+    can be decoded unambiguously; a DicomError naming the offending attribute otherwise.
+
+    These attributes say how the bytes become pixels, so a wrong one gives a plausible but
+    wrong image (bytes read as pixels, colour indices read as intensities): refuse, not guess.
+    """
+    spp = _int_value(ds, "SamplesPerPixel", path)
+    try:
+        photometric = ds.get("PhotometricInterpretation")
+        photometric = "" if photometric is None else str(photometric).strip()
+    except Exception as exc:
+        raise DicomError(f"{path}: invalid PhotometricInterpretation "
+                         f"({type(exc).__name__}: {exc})") from exc
+    if spp < 1:
+        raise DicomError(f"{path}: invalid SamplesPerPixel {spp} (a greyscale image has 1)")
+    if spp != 1:
+        what = photometric or "no PhotometricInterpretation"
+        raise DicomError(f"{path}: {spp} samples per pixel ({what}); only single-channel "
+                         "(greyscale) images can form a volume")
+    if not photometric:
+        raise DicomError(f"{path}: missing PhotometricInterpretation (needed to tell a "
+                         "greyscale image from colour-palette indices)")
+    if photometric == "PALETTE COLOR":
+        raise DicomError(f"{path}: a PALETTE COLOR image: the stored values are indices into "
+                         "a colour lookup table, not intensities; only greyscale "
+                         "(MONOCHROME1/MONOCHROME2) images can form a volume")
+    if photometric not in _GREY:
+        raise DicomError(f"{path}: PhotometricInterpretation {photometric!r} with 1 sample per "
+                         "pixel is not a greyscale image (MONOCHROME1/MONOCHROME2); only those "
+                         "can form a volume")
+    rows = _int_value(ds, "Rows", path, default=0)
+    cols = _int_value(ds, "Columns", path, default=0)
+    if rows < 1 or cols < 1:
+        raise DicomError(f"{path}: missing or zero Rows/Columns ({rows} x {cols})")
+    bits = _int_value(ds, "BitsAllocated", path)
+    if "PixelData" not in ds:  # float pixel data: the keyword fixes the sample size
+        need = 32 if "FloatPixelData" in ds else 64
+        if bits != need:
+            raise DicomError(f"{path}: BitsAllocated {bits} with "
+                             f"{'Float' if need == 32 else 'Double Float'} Pixel Data "
+                             f"(must be {need})")
+        return rows, cols
+    if bits not in _BITS_ALLOCATED:
+        raise DicomError(f"{path}: invalid BitsAllocated {bits} (supported: "
+                         f"{', '.join(map(str, _BITS_ALLOCATED))})")
+    stored = _int_value(ds, "BitsStored", path)
+    if not 1 <= stored <= bits:
+        raise DicomError(f"{path}: invalid BitsStored {stored} for BitsAllocated {bits} "
+                         f"(must be 1 to {bits})")
+    representation = _int_value(ds, "PixelRepresentation", path)
+    if representation not in (0, 1):
+        raise DicomError(f"{path}: invalid PixelRepresentation {representation} (0: unsigned, "
+                         "1: two's complement)")
+    return rows, cols
 
 
 def _functional(item: Dataset | None, shared: Dataset | None, seq: str, keyword: str) -> Any:
@@ -339,16 +592,10 @@ def _frames(path: str, ds: Dataset, rescale: bool) -> list[_Frame]:
     if not any(k in ds for k in _PIXEL_KEYWORDS):
         raise DicomError(f"{path}: no pixel data ({sop} object without a Pixel Data element; "
                          "the file may be truncated)")
-    spp = ds.get("SamplesPerPixel", 1)
-    if spp not in (None, "") and int(spp) != 1:
-        raise DicomError(f"{path}: {int(spp)} samples per pixel "
-                         f"({ds.get('PhotometricInterpretation')}); only single-channel "
-                         "(greyscale) images can form a volume")
-    rows, cols = ds.get("Rows"), ds.get("Columns")
-    if not rows or not cols:
-        raise DicomError(f"{path}: missing or zero Rows/Columns ({rows!r} x {cols!r})")
-    shape = (int(rows), int(cols))
+    shape = _check_pixel_format(path, ds)
     nf = _n_frames(ds, path)
+    # before anything per frame: a garbled NumberOfFrames must not cost a loop over it
+    _check_pixel_size(path, ds, *shape, nf, loaded=False)
     if rescale and "ModalityLUTSequence" in ds:
         raise DicomError(f"{path}: the stored values map to output values through a Modality LUT "
                          "Sequence, which medkern does not apply; read with rescale=False")
@@ -368,19 +615,28 @@ def _frames(path: str, ds: Dataset, rescale: bool) -> list[_Frame]:
     top_spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
     top_slope, top_intercept = ds.get("RescaleSlope"), ds.get("RescaleIntercept")
 
+    # frames mostly share one value (the top-level or shared group one): parse it once
+    parsed: dict[tuple[int, str], np.ndarray] = {}
+
+    def floats(value: Any, n: int, what: str, where: str) -> np.ndarray:
+        key = (id(value), what)
+        if key not in parsed:
+            parsed[key] = _parse_floats(value, n, what, where)
+        return parsed[key]
+
     orientations, spacings, slopes, intercepts = [], [], [], []
     for k in range(nf):
         where = path if nf == 1 else f"{path} (frame {k + 1})"
         iop = _functional(item(k), shared, "PlaneOrientationSequence", "ImageOrientationPatient")
         iop = top_iop if iop is None else iop
         orientations.append(None if iop is None
-                            else _floats(iop, 6, "ImageOrientationPatient", where))
+                            else floats(iop, 6, "ImageOrientationPatient", where))
         ps = _functional(item(k), shared, "PixelMeasuresSequence", "PixelSpacing")
         ps = top_spacing if ps is None else ps
         if ps is None:
             spacings.append(None)
         else:
-            sp = _floats(ps, 2, "PixelSpacing", where)
+            sp = floats(ps, 2, "PixelSpacing", where)
             if np.any(sp <= 0):
                 raise DicomError(f"{where}: invalid PixelSpacing {list(ps)} (must be positive)")
             spacings.append((float(sp[0]), float(sp[1])))
@@ -390,12 +646,25 @@ def _frames(path: str, ds: Dataset, rescale: bool) -> list[_Frame]:
         slope = top_slope if slope is None else slope
         intercept = top_intercept if intercept is None else intercept
         slopes.append(1.0 if slope in (None, "")
-                      else float(_floats(slope, 1, "RescaleSlope", where)[0]))
+                      else float(floats(slope, 1, "RescaleSlope", where)[0]))
         intercepts.append(0.0 if intercept in (None, "")
-                          else float(_floats(intercept, 1, "RescaleIntercept", where)[0]))
+                          else float(floats(intercept, 1, "RescaleIntercept", where)[0]))
     if "DoseGridScaling" in ds and ds.DoseGridScaling not in (None, ""):
-        scale = float(_floats(ds.DoseGridScaling, 1, "DoseGridScaling", path)[0])
+        scale = float(floats(ds.DoseGridScaling, 1, "DoseGridScaling", path)[0])
         slopes = [s * scale for s in slopes]
+        if not all(math.isfinite(s) for s in slopes):
+            raise DicomError(f"{path}: RescaleSlope x DoseGridScaling {scale!r} overflows "
+                             "the float64 range")
+    # a zero slope maps every stored value to the intercept; subnormal ones too, wherever the
+    # CPU flushes denormals to zero (Taichi sets that), so both are refused alike
+    tiny = [k for k, s in enumerate(slopes) if abs(s) < sys.float_info.min]
+    if rescale and tiny:
+        k = tiny[0]
+        what = "RescaleSlope x DoseGridScaling" if "DoseGridScaling" in ds else "RescaleSlope"
+        raise DicomError(f"{path if nf == 1 else f'{path} (frame {k + 1})'}: {what} "
+                         f"{slopes[k]:g} is 0 or below the normal float64 range, which maps "
+                         "every stored value to the intercept; read with rescale=False for the "
+                         "stored values")
 
     if per_frame is not None:
         positions = []
@@ -407,13 +676,13 @@ def _frames(path: str, ds: Dataset, rescale: bool) -> list[_Frame]:
                 raise DicomError(f"{path} (frame {k + 1}): no PlanePositionSequence/"
                                  "ImagePositionPatient in its functional groups; the frames "
                                  "cannot be placed")
-            positions.append(_floats(ipp, 3, "ImagePositionPatient", f"{path} (frame {k + 1})"))
+            positions.append(floats(ipp, 3, "ImagePositionPatient", f"{path} (frame {k + 1})"))
     elif nf > 1 and "GridFrameOffsetVector" in ds:
-        offsets = _floats(ds.GridFrameOffsetVector, nf, "GridFrameOffsetVector", path)
+        offsets = floats(ds.GridFrameOffsetVector, nf, "GridFrameOffsetVector", path)
         if top_ipp is None or orientations[0] is None:
             raise DicomError(f"{path}: GridFrameOffsetVector without ImagePositionPatient/"
                              "ImageOrientationPatient; the frames cannot be placed")
-        origin = _floats(top_ipp, 3, "ImagePositionPatient", path)
+        origin = floats(top_ipp, 3, "ImagePositionPatient", path)
         _, _, normal = _axes(orientations[0], path)
         # Relative offsets start at 0; absolute ones start at the first frame's z. Either way
         # the first frame is at ImagePositionPatient.
@@ -423,7 +692,7 @@ def _frames(path: str, ds: Dataset, rescale: bool) -> list[_Frame]:
                          "(no PerFrameFunctionalGroupsSequence/PlanePositionSequence or "
                          "GridFrameOffsetVector); the frames cannot be placed in space")
     else:
-        positions = [None if top_ipp is None else _floats(top_ipp, 3, "ImagePositionPatient", path)]
+        positions = [None if top_ipp is None else floats(top_ipp, 3, "ImagePositionPatient", path)]
 
     return [_Frame(path, ds, k, nf, shape, positions[k], orientations[k], spacings[k],
                    slopes[k], intercepts[k]) for k in range(nf)]
@@ -477,14 +746,13 @@ def _decoder_available(ts: UID) -> bool:
         return False
 
 
-def _raw_little_endian(ds: Dataset, count: int) -> np.ndarray | None:
+def _raw_little_endian(ds: Dataset, ts: UID, count: int) -> np.ndarray | None:
     """Uncompressed little-endian grey 8/16/32-bit pixels straight from the bytes.
 
     The common CT/MR case; skipping pydicom's general ``pixel_array`` machinery
     keeps ``read_dicom`` within ~1.2x of a bare pydicom loop. ``None`` for
     anything else (the caller falls back to ``pixel_array``).
     """
-    ts = _transfer_syntax(ds)
     bits = int(ds.get("BitsAllocated") or 0)
     if (not getattr(ts, "is_little_endian", False) or bits not in (8, 16, 32)
             or int(ds.get("SamplesPerPixel", 1) or 1) != 1 or "PixelData" not in ds):
@@ -494,30 +762,128 @@ def _raw_little_endian(ds: Dataset, count: int) -> np.ndarray | None:
     return np.frombuffer(ds.PixelData, dtype=dtype, count=count)
 
 
-def _decode(path: str, ds: Dataset) -> np.ndarray:
-    """The stored values of every frame of ``ds``: (frames, rows, cols), native byte order."""
+def _pixel_bytes(path: str, ds: Dataset, loaded: bool) -> int | None:
+    """Length of the pixel data element: read from the file when ``loaded``, else the length
+    its header gives (the value stays in the file until it is decoded; ``None`` when the
+    length is undefined)."""
+    keyword = next(k for k in _PIXEL_KEYWORDS if k in ds)
+    try:
+        if not loaded:
+            elem = ds.get_item(keyword)
+            if getattr(elem, "value", None) is None:  # deferred: only its header was read
+                length = getattr(elem, "length", None)
+                return None if length is None or length == 0xFFFFFFFF else int(length)
+        return len(ds[keyword].value)
+    except Exception as exc:
+        raise DicomError(f"{path}: cannot read the pixel data "
+                         f"({type(exc).__name__}: {exc})") from exc
+
+
+def _check_native_length(path: str, ds: Dataset, rows: int, cols: int, nf: int,
+                         loaded: bool) -> None:
+    """Uncompressed pixel data must be exactly as long as the header says.
+
+    Longer data is refused too: pydicom would decode its first part, so a wrong Columns gives
+    a sheared image, a wrong BitsAllocated bytes read as pixels and a missing NumberOfFrames
+    the first frame of many. The one legitimate excess is the pad byte to an even length.
+    """
+    n_bytes = _pixel_bytes(path, ds, loaded)
+    if n_bytes is None:
+        return
+    bits = _int_value(ds, "BitsAllocated", path)
+    expected = (rows * cols * nf * bits + 7) // 8
+    layout = f"{nf} frame(s) of {rows}x{cols} at {bits} bits"
+    if n_bytes < expected:
+        raise DicomError(f"{path}: truncated file (pixel data shorter than expected: {n_bytes} "
+                         f"of {expected} bytes for {layout})")
+    if n_bytes > expected + (expected % 2):
+        raise DicomError(f"{path}: the pixel data is longer than the header says: {n_bytes} "
+                         f"bytes where {layout} take {expected}; Rows, Columns, "
+                         "NumberOfFrames or BitsAllocated is wrong, so the image layout is "
+                         "unknown")
+
+
+#: First bytes of a JPEG (SOI + a marker) and a JPEG 2000 (SOC + SIZ, or the JP2 signature
+#: box) code stream: a fragment starting so begins a frame.
+_FRAME_STARTS = (b"\xff\xd8\xff", b"\xff\x4f\xff\x51", b"\x00\x00\x00\x0cjP  ")
+
+
+def _encapsulated_frames(ds: Dataset, ts: UID) -> int | None:
+    """How many frames the encapsulated pixel data holds; ``None`` when it cannot be told.
+
+    pydicom decodes as many frames as NumberOfFrames asks for, so a wrong (or missing) value
+    would silently drop frames: the offset tables, or else the fragments, say how many there
+    are. RLE puts each frame in exactly one fragment; JPEG-family frames may span several
+    fragments but each starts with a code stream header.
+    """
+    from pydicom.encaps import parse_basic_offsets, parse_fragments
+
+    if "ExtendedOffsetTable" in ds and ds.ExtendedOffsetTable:
+        return len(ds.ExtendedOffsetTable) // 8
+    data = ds.PixelData
+    offsets = parse_basic_offsets(data)
+    if offsets:
+        return len(offsets)
+    body = data[8:]  # after the empty Basic Offset Table item
+    n_fragments, positions = parse_fragments(body)
+    if ts == pydicom.uid.RLELossless:
+        return n_fragments
+    starts = sum(1 for p in positions if body[p + 8:p + 16].startswith(_FRAME_STARTS))
+    return starts or None
+
+
+def _check_pixel_size(path: str, ds: Dataset, rows: int, cols: int, nf: int, *,
+                      loaded: bool) -> None:
+    """The pixel data holds exactly ``nf`` frames of ``rows`` x ``cols`` (as far as can be told
+    without decoding: the byte count, or the compressed frames).
+
+    With ``loaded=False`` only what the element's header says is used, so scanning a series
+    does not pull every file's pixels into memory at once; the decoder checks again on the
+    bytes actually read.
+    """
     ts = _transfer_syntax(ds)
-    rows, cols, nf = int(ds.Rows), int(ds.Columns), _n_frames(ds, path)
+    if not getattr(ts, "is_compressed", False):
+        _check_native_length(path, ds, rows, cols, nf, loaded)
+        return
+    if "PixelData" not in ds:
+        return
+    if not loaded:
+        n_bytes = _pixel_bytes(path, ds, loaded=False)
+        # every frame takes at least one 8-byte fragment item
+        if n_bytes is not None and nf > n_bytes // 8:
+            raise DicomError(f"{path}: NumberOfFrames {nf} cannot fit in {n_bytes} bytes of "
+                             "compressed pixel data")
+        return
+    try:
+        held = _encapsulated_frames(ds, ts)
+    except Exception as exc:
+        raise DicomError(f"{path}: cannot parse the encapsulated pixel data "
+                         f"({type(exc).__name__}: {exc})") from exc
+    if held is not None and held != nf:
+        raise DicomError(f"{path}: the compressed pixel data holds {held} frame(s) but "
+                         f"NumberOfFrames says {nf}")
+
+
+#: pydicom's warning for RLE segments that decode to more bytes than Rows x Columns.
+_RLE_EXCESS = re.compile(r"non-conformant padding\D*(\d+) vs\.? (\d+) bytes")
+
+
+def _decode(path: str, ds: Dataset, rows: int, cols: int, nf: int) -> np.ndarray:
+    """The stored values of every frame of ``ds``: (frames, rows, cols), native byte order.
+
+    ``ds`` has passed :func:`_frames` (its pixel format is checked, ``rows``, ``cols`` and
+    ``nf`` come from there).
+    """
+    ts = _transfer_syntax(ds)
     compressed = bool(getattr(ts, "is_compressed", False))
     packages = _DECODER_PACKAGES.get(str(ts), _ANY_DECODER)
-    if "PixelData" in ds and not compressed:
-        try:
-            n_bytes = len(ds.PixelData)
-        except Exception as exc:
-            raise DicomError(f"{path}: cannot read the pixel data "
-                             f"({type(exc).__name__}: {exc})") from exc
-        bits = ds.get("BitsAllocated")
-        if not bits:
-            raise DicomError(f"{path}: missing BitsAllocated")
-        expected = (rows * cols * nf * int(bits) + 7) // 8
-        if n_bytes < expected:
-            raise DicomError(f"{path}: truncated file (pixel data shorter than expected: {n_bytes} "
-                             f"of {expected} bytes for {nf} frame(s) of {rows}x{cols} at "
-                             f"{int(bits)} bits)")
+    _check_pixel_size(path, ds, rows, cols, nf, loaded=True)
     try:
-        arr = _raw_little_endian(ds, nf * rows * cols) if not compressed else None
-        if arr is None:
-            arr = ds.pixel_array
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            arr = _raw_little_endian(ds, ts, nf * rows * cols) if not compressed else None
+            if arr is None:
+                arr = ds.pixel_array
     except Exception as exc:
         if compressed and not _decoder_available(ts):
             raise DicomError(f"{path}: the pixel data is compressed ({ts.name}, {ts}) and no "
@@ -525,14 +891,39 @@ def _decode(path: str, ds: Dataset) -> np.ndarray:
         msg = f"{type(exc).__name__}: {exc}"
         if "less than expected" in str(exc) or isinstance(exc, EOFError):
             raise DicomError(f"{path}: truncated file ({msg})") from exc
+        if "broadcast" in str(exc):  # the decoder's frame is not Rows x Columns
+            raise DicomError(f"{path}: the compressed frame does not decode to the header's "
+                             f"{rows}x{cols} pixels ({msg}); Rows or Columns is wrong") from exc
         hint = f"; installing {packages} may help" if compressed else ""
         raise DicomError(f"{path}: cannot decode the pixel data ({ts.name}): {msg}{hint}") from exc
+    for w in caught:
+        text = str(w.message)
+        m = _RLE_EXCESS.search(text)
+        if m or "non-conformant padding" in text:
+            # pydicom drops the excess; it means the frame is not Rows x Columns (an odd-sized
+            # segment's single pad byte is the one legitimate excess)
+            if m is None or not (int(m[1]) - int(m[2]) == 1 and int(m[2]) % 2 == 1):
+                raise DicomError(f"{path}: the compressed pixel data decodes to more bytes "
+                                 f"than the header's {nf} frame(s) of {rows}x{cols} ({text}); "
+                                 "Rows, Columns or NumberOfFrames is wrong")
     arr = np.asarray(arr)
     if arr.dtype.byteorder not in "=|":
         arr = arr.astype(arr.dtype.newbyteorder("="))
     stored_bits = ds.get("BitsStored")
     width = arr.dtype.itemsize * 8
-    if arr.dtype.kind in "iu" and stored_bits and 0 < int(stored_bits) < width:
+    if (arr.dtype.kind in "iu" and stored_bits and 0 < int(stored_bits) < width and compressed
+            and ts != pydicom.uid.RLELossless):
+        # A JPEG-family code stream carries its own precision: values beyond BitsStored mean
+        # the header is wrong, and masking them would invent an image.
+        bits = int(stored_bits)
+        signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+        if arr.size and (int(arr.min()) < lo or int(arr.max()) > hi):
+            raise DicomError(f"{path}: the compressed pixel data holds values "
+                             f"{int(arr.min())}..{int(arr.max())}, beyond the "
+                             f"{'signed' if signed else 'unsigned'} {bits}-bit range BitsStored "
+                             "and PixelRepresentation give")
+    elif arr.dtype.kind in "iu" and stored_bits and 0 < int(stored_bits) < width:
         # Only the low BitsStored bits are the value (pydicom 2 leaves the rest as found):
         # sign-extend signed data, clear the unused high bits of unsigned data.
         if int(ds.get("PixelRepresentation", 0) or 0) == 1:
@@ -553,8 +944,14 @@ def _drop_pixels(ds: Dataset) -> None:
             delattr(ds, k)
 
 
-def _rescaled(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
-    """``stored * slope + intercept`` per slice, in the dtype of the documented policy."""
+def _rescaled(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray,
+              labels: Sequence[str]) -> np.ndarray:
+    """``stored * slope + intercept`` per slice, in the dtype of the documented policy.
+
+    float32, unless a value would overflow it (or a non-zero one fall below its normal
+    range): then float64 for the whole volume, as an all-inf (or all-zero) image is no
+    answer. A value beyond float64 is refused (``labels[i]`` names slice ``i``).
+    """
     if np.all(slopes == 1) and np.all(intercepts == 0):
         return stored
     integral = np.all(intercepts == np.round(intercepts))
@@ -574,8 +971,52 @@ def _rescaled(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) ->
                 return out
     out = np.empty(stored.shape, np.float32)
     for i in range(len(stored)):
-        out[i] = stored[i].astype(np.float64) * slopes[i] + intercepts[i]
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = stored[i].astype(np.float64) * slopes[i] + intercepts[i]
+            # rounding is monotonic, so the extreme stored values give the extreme results:
+            # two passes over the (narrow) stored slice instead of a finiteness mask
+            if values.size == 0:
+                continue
+            ends = (float(stored[i].min()) * slopes[i] + intercepts[i],
+                    float(stored[i].max()) * slopes[i] + intercepts[i])
+        if not all(math.isfinite(e) for e in ends):
+            finite = np.isfinite(values)
+            # float pixel data may hold NaN/inf itself; finite data must stay finite
+            bad = ~finite & np.isfinite(stored[i])
+            if bad.any():
+                x = stored[i][bad].flat[0]
+                raise DicomError(f"{labels[i]}: RescaleSlope {slopes[i]:g} and RescaleIntercept "
+                                 f"{intercepts[i]:g} take the stored value {x} beyond the "
+                                 "float64 range")
+            kept = values[finite]
+            ends = (float(kept.min()), float(kept.max())) if kept.size else (0.0, 0.0)
+        if out.dtype == np.float32 and _beyond_float32(values, ends, slopes[i], intercepts[i],
+                                                       stored.dtype):
+            wide = np.empty(stored.shape, np.float64)
+            for j in range(i):  # recomputed: their float32 copies are already rounded
+                wide[j] = stored[j].astype(np.float64) * slopes[j] + intercepts[j]
+            out = wide
+        out[i] = values
     return out
+
+
+def _beyond_float32(values: np.ndarray, ends: tuple[float, float], slope: float,
+                    intercept: float, stored: np.dtype) -> bool:
+    """Whether float32 would turn some of the (float64) ``values``, ``stored`` values of that
+    dtype rescaled and spanning ``ends``, into inf, or non-zero ones into 0 or subnormals."""
+    f32 = np.finfo(np.float32)
+    top, tiny = float(f32.max), float(f32.tiny)  # Python floats: no float32 casts here
+    if max(abs(ends[0]), abs(ends[1])) > top:
+        return True
+    # values below float32's normal range need a tiny slope or intercept (integer or float32
+    # stored values times a normal slope stay normal, or nearly): only then, or for float64
+    # stored values, look at every value
+    if (0 < abs(slope) < tiny * 2 ** 24 or 0 < abs(intercept) < tiny * 2 ** 24
+            or stored == np.float64):
+        magnitude = np.abs(values[np.isfinite(values)])
+        magnitude = magnitude[magnitude > 0]
+        return bool(magnitude.size and float(magnitude.min()) < tiny)
+    return False
 
 
 def _resample_z(array: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, float]:
@@ -589,7 +1030,9 @@ def _resample_z(array: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, float]:
     t[-1] = pos[-1]
     lower = np.clip(np.searchsorted(pos, t, side="right") - 1, 0, len(pos) - 2)
     w = (t - pos[lower]) / (pos[lower + 1] - pos[lower])
-    out = np.empty((m,) + array.shape[1:], np.float32)
+    # float64 data (rescaled beyond float32) stays float64
+    out = np.empty((m,) + array.shape[1:],
+                   np.float64 if array.dtype == np.float64 else np.float32)
     for k in range(m):
         a, b = array[lower[k]].astype(np.float64), array[lower[k] + 1].astype(np.float64)
         out[k] = (1 - w[k]) * a + w[k] * b
@@ -667,7 +1110,13 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
 
     dz = None
     if n > 1:
-        proj = np.array([fr.position @ normal for fr in frames])
+        with np.errstate(over="ignore", invalid="ignore"):
+            proj = np.array([fr.position @ normal for fr in frames])
+            span = float(np.max(proj) - np.min(proj)) if np.all(np.isfinite(proj)) else math.inf
+        if not math.isfinite(span) or any(not np.all(np.isfinite(fr.position)) for fr in frames):
+            raise DicomError(f"{where}: slice positions (ImagePositionPatient / "
+                             "GridFrameOffsetVector) are too large to compute distances between "
+                             "them")
         order = sorted(range(n), key=lambda i: (proj[i], frames[i].path, frames[i].index))
         frames = [frames[i] for i in order]
         proj = proj[order]
@@ -706,13 +1155,14 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
     # Decode each file once; frames land at their sorted place.
     stored: np.ndarray | None = None
     by_file: dict[str, list[tuple[int, int]]] = {}
-    datasets = {}
+    first_of: dict[str, _Frame] = {}
     for out_i, fr in enumerate(frames):
         by_file.setdefault(fr.path, []).append((out_i, fr.index))
-        datasets[fr.path] = fr.ds
+        first_of.setdefault(fr.path, fr)
     for f, places in by_file.items():
         with _about(f, "cannot read the pixel data"):
-            arr = _decode(f, datasets[f])
+            head = first_of[f]
+            arr = _decode(f, head.ds, *head.shape, head.n_frames)
         if stored is None:
             stored = np.empty((n,) + arr.shape[1:], arr.dtype)
         elif arr.dtype != stored.dtype:
@@ -720,11 +1170,11 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
         for out_i, k in places:
             stored[out_i] = arr[k]
         del arr
-        _drop_pixels(datasets[f])  # the pixels now live in `stored`; meta keeps the header
+        _drop_pixels(first_of[f].ds)  # the pixels now live in `stored`; meta keeps the header
 
     if rescale:
         array = _rescaled(stored, np.array([fr.slope for fr in frames]),
-                          np.array([fr.intercept for fr in frames]))
+                          np.array([fr.intercept for fr in frames]), [fr.label for fr in frames])
     else:
         array = stored
     del stored
@@ -770,13 +1220,21 @@ def list_series(path: str | os.PathLike | Sequence[str | os.PathLike]) -> list[d
         unknown, e.g. non-image objects or slices of different sizes), ``files`` (list of
         paths) and ``sop_class`` (name of the first object's SOP class).
 
+        ``unreadable`` lists the files of the series whose header could not be read
+        (:func:`read_dicom` of that series raises).
+
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     DicomError
-        If no DICOM file is found, a named file is not DICOM, or a DICOM file cannot be
+        If no readable DICOM file is found, or a named file is not DICOM or cannot be
         parsed.
+
+    Warns
+    -----
+    DicomWarning
+        Once, when DICOM files found in the directory could not be read and were skipped.
 
     Notes
     -----
@@ -784,8 +1242,16 @@ def list_series(path: str | os.PathLike | Sequence[str | os.PathLike]) -> list[d
     check that a series forms a valid volume (orientations, spacing, pixel data).
     """
     files, explicit, label = _collect(path)
-    items = _scan(files, explicit, label)
-    return [_summary(uid, its) for uid, its in _group(items).items()]
+    with _quiet_pydicom():
+        scan = _scan(files, explicit, label)
+        out = [_summary(uid, its) for uid, its in _group(scan.items).items()]
+        for entry in out:
+            entry["unreadable"] = [f for f, _ in scan.broken_in(entry["uid"])]
+    if scan.broken:
+        warnings.warn(DicomWarning(f"{label}: skipped "
+                                   + _unreadable_list(label, [(f, e) for f, e, _ in scan.broken])),
+                      stacklevel=2)
+    return out
 
 
 def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid: str | None = None,
@@ -797,7 +1263,9 @@ def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid
     ----------
     path : str, os.PathLike or sequence of them
         A DICOM file, a list of files, or a directory (searched recursively; files that are
-        not DICOM, such as READMEs, and DICOMDIR index files are skipped silently).
+        not DICOM, such as READMEs, and DICOMDIR index files are skipped silently; DICOM
+        files that cannot be read are skipped with one :class:`DicomWarning` unless they
+        belong to the series being read).
     series_uid : str, optional
         The SeriesInstanceUID to read. Needed when ``path`` holds several image series (see
         :func:`list_series`); non-image objects (RT plans, structure sets, reports) next to a
@@ -831,7 +1299,18 @@ def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid
         transfer syntax without an installed decoder (the message names the packages to
         install); colour images; slices of different shapes, orientations or pixel spacings;
         slices without positions; duplicate positions; a sheared stack (gantry tilt);
-        non-uniform gaps beyond ``spacing_tolerance`` unless ``resample=True``.
+        non-uniform gaps beyond ``spacing_tolerance`` unless ``resample=True``; a header
+        that does not describe the pixel data (pixel data longer or shorter than Rows x
+        Columns x NumberOfFrames x BitsAllocated, compressed frames that do not match,
+        missing or invalid SamplesPerPixel, PhotometricInterpretation (PALETTE COLOR and
+        other colour models are refused), BitsAllocated, BitsStored, PixelRepresentation);
+        rescaled values beyond float64; an unreadable file of the series being read.
+
+    Warns
+    -----
+    DicomWarning
+        Once per call when files found in a directory (not named by the caller) could not be
+        read and were skipped: their number and, for the first few, the reason.
 
     Notes
     -----
@@ -851,9 +1330,10 @@ def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid
     intercept 0 (or absent); otherwise, when every slope is 1 and every intercept an integer,
     the smallest of int16, int32, int64 that holds every rescaled value of *this* data (CT
     with intercept -1024 gives int16); otherwise float32 (values computed in float64, then
-    rounded once to float32). ``rescale=False`` returns the stored values in the dtype pydicom
-    decodes them to (signedness from PixelRepresentation, BitsStored honoured), native byte
-    order.
+    rounded once to float32), or float64 when a rescaled value would overflow float32 or a
+    non-zero one fall below its normal range. ``rescale=False`` returns the stored values in
+    the dtype pydicom decodes them to (signedness from PixelRepresentation, BitsStored
+    honoured), native byte order.
 
     With ``resample=True`` and non-uniform gaps, the output grid runs from the first to the
     last slice position with the spacing closest to the median gap that divides that length
@@ -872,7 +1352,22 @@ def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid
     if not math.isfinite(tol) or tol < 0:
         raise ValueError(f"spacing_tolerance must be finite and >= 0, got {spacing_tolerance}")
     files, explicit, label = _collect(path)
-    items = _scan(files, explicit, label)
+    with _quiet_pydicom():
+        scan = _scan(files, explicit, label)
+        uid = _choose_series(scan, label, series_uid)
+        # the chosen series must be whole; unreadable files of other series are skipped
+        skipped = _fail_if_broken(scan, uid, f"series {uid}")
+        volume = _load_series(label, uid, _group(scan.items)[uid], bool(rescale), tol,
+                              bool(resample))
+    if skipped:
+        warnings.warn(DicomWarning(f"{label}: skipped {_unreadable_list(label, skipped)}"),
+                      stacklevel=2)
+    return volume
+
+
+def _choose_series(scan: _Scan, label: str, series_uid: str | None) -> str | None:
+    """The SeriesInstanceUID read_dicom loads: ``series_uid``, or the only image series."""
+    items = scan.items
     groups = _group(items)
     summaries = {uid: _summary(uid, its) for uid, its in groups.items()}
     images = [s for s in summaries.values() if s["n_slices"]]
@@ -880,26 +1375,30 @@ def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid
     if series_uid is not None:
         uid = str(series_uid)
         if uid not in summaries:
+            _fail_if_broken(scan, uid, f"series {uid}")  # all its files unreadable
             raise DicomError(f"{label}: no series with SeriesInstanceUID {uid}; present:\n"
                              + "\n".join(_describe(s) for s in summaries.values()))
         if not summaries[uid]["n_slices"]:
             s = summaries[uid]
             raise DicomError(f"{s['files'][0]}: series {uid} holds no image "
                              f"({s['sop_class']}, modality {s['modality']})")
-    else:
-        if not images:
-            if len(items) == 1:
-                f, ds = items[0]
-                raise DicomError(f"{f}: not an image ({_sop_name(ds)}, modality "
-                                 f"{_modality(ds)}): no pixel data")
-            raise DicomError(f"{label}: no image series, only non-image objects:\n"
-                             + "\n".join(_describe(s) for s in summaries.values()))
-        if len(images) > 1:
-            raise DicomError(f"{label}: {len(images)} image series found; choose one with "
-                             "series_uid= (see medkern.io.list_series):\n"
-                             + "\n".join(_describe(s) for s in images))
-        uid = images[0]["uid"]
-    return _load_series(label, uid, groups[uid], bool(rescale), tol, bool(resample))
+        return uid
+    if not images:
+        if len(items) == 1 and not scan.broken:
+            f, ds = items[0]
+            raise DicomError(f"{f}: not an image ({_sop_name(ds)}, modality "
+                             f"{_modality(ds)}): no pixel data")
+        unreadable = ""
+        if scan.broken:
+            listing = _unreadable_list(label, [(f, e) for f, e, _ in scan.broken])
+            unreadable = f"; and {listing}"
+        raise DicomError(f"{label}: no image series, only non-image objects:\n"
+                         + "\n".join(_describe(s) for s in summaries.values()) + unreadable)
+    if len(images) > 1:
+        raise DicomError(f"{label}: {len(images)} image series found; choose one with "
+                         "series_uid= (see medkern.io.list_series):\n"
+                         + "\n".join(_describe(s) for s in images))
+    return images[0]["uid"]
 
 
 # --------------------------------------------------------------------------- writing
@@ -933,15 +1432,60 @@ def _encode(arr: np.ndarray) -> tuple[np.ndarray, float, float]:
         raise TypeError(f"volume has unsupported dtype {arr.dtype}")
     finite = np.isfinite(arr)
     if not finite.all():
-        raise ValueError(f"volume has {int(arr.size - finite.sum())} NaN/infinite values, which "
-                         "DICOM cannot store")
+        first = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(f"volume has {int(arr.size - finite.sum())} NaN/infinite value(s) (the "
+                         f"first at index {first}), which DICOM cannot store; replace them "
+                         "(e.g. numpy.nan_to_num) before writing")
     lo, hi = float(arr.min()), float(arr.max())
-    span = hi - lo if hi > lo else 1.0
-    slope = float(_ds_str(span / 65535 * (1 + 1e-9)))
-    intercept = float(_ds_str(lo))
+    with np.errstate(over="ignore"):
+        span = hi - lo if hi > lo else 1.0
+        slope = float(_ds_str(span / 65535 * (1 + 1e-9))) if math.isfinite(span) else math.inf
+        intercept = float(_ds_str(lo))
+        # what the reader computes for the largest stored value
+        top = 65535 * slope + intercept
+    if not (math.isfinite(slope) and math.isfinite(intercept) and math.isfinite(top)):
+        raise ValueError(f"volume values {lo:g} .. {hi:g}: the range is too wide for DICOM's "
+                         "stored integers x RescaleSlope + RescaleIntercept in float64 (the "
+                         "slope or the rescaled values would be infinite); scale the volume "
+                         "down before writing")
     stored = np.rint((arr.astype(np.float64) - intercept) / slope)
     stored = np.clip(stored, 0, 65535).astype(np.uint16)
     return stored, slope, intercept
+
+
+def _check_written_geometry(n: int, origin: np.ndarray, zdir: np.ndarray, dz: float | None,
+                            row: np.ndarray, col: np.ndarray) -> None:
+    """Refuse geometry the files would not carry back.
+
+    Positions and orientation are written as DICOM decimal strings of at most 16 characters,
+    so a spacing below :data:`_DUPLICATE_MM`, or a fine spacing far from the origin, rounds to
+    positions :func:`read_dicom` reads as duplicates or uneven gaps. This replays that rounding
+    and the reader's checks (default ``spacing_tolerance``) before any file is written.
+    """
+    iop = np.array([float(_ds_str(v)) for v in (*row, *col)])
+    _, _, normal = _axes(iop, "volume.direction")
+    if n < 2:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        pos = np.array([[float(_ds_str(v)) for v in origin + k * dz * zdir] for k in range(n)])
+        proj = np.sort(pos @ normal)
+        gaps = np.diff(proj)
+    where = (f"volume.spacing[0] = {dz:g} mm with volume.origin "
+             f"({', '.join(f'{v:g}' for v in origin)})")
+    if not (np.all(np.isfinite(pos)) and np.all(np.isfinite(gaps))):
+        raise ValueError(f"{where}: the slice positions are too large to write as DICOM "
+                         "decimal strings")
+    step = float(proj[-1] - proj[0]) / (n - 1)
+    if float(gaps.min()) < max(_DUPLICATE_MM, 1e-3 * float(gaps.max())):
+        raise ValueError(f"{where}: written as DICOM decimal strings (16 characters), the slice "
+                         f"positions would read back as duplicates (gaps down to "
+                         f"{float(gaps.min()):.3g} mm; read_dicom needs at least "
+                         f"{_DUPLICATE_MM:g} mm); use a larger spacing or an origin nearer 0")
+    if float(np.max(np.abs(gaps - step))) > 0.01 * step:
+        raise ValueError(f"{where}: written as DICOM decimal strings (16 characters), the slice "
+                         f"positions would read back with uneven gaps ({float(gaps.min()):.6g} to "
+                         f"{float(gaps.max()):.6g} mm); use a larger spacing or an origin "
+                         "nearer 0")
 
 
 def _like_dataset(like: Any) -> Dataset | None:
@@ -990,8 +1534,11 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
     TypeError
         If ``volume`` is not a Volume or has an unsupported dtype.
     ValueError
-        If the array is not 2-D/3-D, holds NaN/inf or integers beyond 32 bits, or the
-        direction is not orthonormal.
+        If the array is not 2-D/3-D, holds NaN/inf or integers beyond 32 bits, has a float
+        range too wide for a finite RescaleSlope, the direction is not orthonormal, or the
+        slice positions would not read back as a uniform stack once written as DICOM decimal
+        strings (16 characters: a spacing below 1e-4 mm, or a fine spacing far from the
+        origin). Nothing is written then.
     FileExistsError
         If a file to be written already exists (nothing is overwritten).
 
@@ -1007,8 +1554,9 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
     16-bit dtypes as they are, wider ones in the narrowest of int16/uint16/int32/uint32 that
     holds the values); bool as uint8 0/1. Floats are stored as uint16 with RescaleIntercept =
     the minimum and RescaleSlope = range / 65535 (both as DICOM decimal strings), so reading
-    back gives float32 within slope / 2 of the input. ``read_dicom`` returns the written array
-    (exact for integers) and geometry; a volume whose z axis points against
+    back gives float32 (float64 beyond float32's range) within slope / 2 of the input.
+    ``read_dicom`` returns the written array (exact for integers) and geometry; a volume whose
+    z axis points against
     ``cross(x, y)`` (left-handed direction) comes back with its slices in the opposite order
     (same positions in space), and a 3-D volume of one slice comes back 2-D.
     """
@@ -1031,10 +1579,12 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
         (dy, dx), dz = volume.spacing, None
         slices = [stored]
     origin = np.asarray(volume.origin, dtype=np.float64)
+    _check_written_geometry(len(slices), origin, zdir, dz, row, col)
 
     if like is None and isinstance(volume.meta, (Dataset, Mapping)):
         like = volume.meta
-    like_ds = _like_dataset(like)
+    with _quiet_pydicom():
+        like_ds = _like_dataset(like)
     out_dir = os.fspath(directory)
     width = max(4, len(str(len(slices))))
     paths = [os.path.join(out_dir, f"slice_{k + 1:0{width}d}.dcm") for k in range(len(slices))]

@@ -47,10 +47,20 @@ def converter(src: np.dtype, dst: np.dtype) -> Callable:
     """A ``ti.func`` storing a ``src`` value as ``dst`` with C cast semantics.
 
     float -> integer truncates toward zero and wraps modulo 2**bits (through
-    int64), which is what SciPy's C code does for in-range doubles.
+    int64; uint64 values from 2**63 up directly), which is what SciPy's C code
+    does for in-range doubles.
     """
     tdst = ti_dtype(dst)
-    if not _is_int(src) and _is_int(dst):
+    if not _is_int(src) and np.dtype(dst) == np.uint64:
+        # values from 2**63 up do not fit int64: shift them down by 2**63 first and
+        # add it back in uint64 (what x86 compilers emit for a C double -> uint64 cast)
+        @ti.func
+        def conv(v):
+            x = ti.cast(v, ti.f64)  # a scalar or a LANES vector: select, not if
+            big = ti.f64(9223372036854775808.0)
+            high = ti.cast(ti.cast(x - big, ti.i64), ti.u64) + ti.u64(9223372036854775808)
+            return ti.select(x >= big, high, ti.cast(ti.cast(x, ti.i64), ti.u64))
+    elif not _is_int(src) and _is_int(dst):
         @ti.func
         def conv(v):
             return ti.cast(ti.cast(v, ti.i64), tdst)
@@ -79,6 +89,24 @@ def _rounding_barrier(enabled: bool):
         def keep(p, live):
             return p
     return keep
+
+
+def nan_last_less(dtype: np.dtype) -> Callable:
+    """``less(a, b)``: the strict order of ``np.sort`` -- NaN after every number.
+
+    Rank filters order values with it, so NaN input (or ``cval=nan``) gives the
+    same answer on every backend: a NaN is selected only where the wanted rank
+    falls among the window's NaNs. Integers compare as usual.
+    """
+    if np.dtype(dtype).kind == "f":
+        @ti.func
+        def less(a, b):
+            return a < b or (ti.math.isnan(b) and not ti.math.isnan(a))
+    else:
+        @ti.func
+        def less(a, b):
+            return a < b
+    return less
 
 
 def _serial_inner() -> bool:
@@ -348,14 +376,16 @@ def extremum1d(size: int, axis: int, mode: str, origin: int, minimum: bool,
     imap = index_map(mode)
     serial = _serial_inner()
 
+    less = nan_last_less(compute)
+
     @ti.func
     def pick(x, y):
         r = x
         if ti.static(minimum):
-            if y < x:
+            if less(y, x):
                 r = y
         else:
-            if y > x:
+            if less(x, y):
                 r = y
         return r
 
@@ -471,6 +501,7 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
     cv_in = converter(np.float64, in_dtype)
     indices, get = _grid_kernel_body(offsets, mode, ct)
     K = len(offsets)
+    less = nan_last_less(compute)
 
     @ti.func
     def fold(a: ti.template(), i, j, l, n0, n1, n2, cvc):
@@ -484,10 +515,10 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
             for k in ti.static(range(1, K)):
                 v = get(a, idx, cvc, k)
                 if ti.static(op == "min"):
-                    if v < acc:
+                    if less(v, acc):
                         acc = v
                 else:
-                    if v > acc:
+                    if less(acc, v):
                         acc = v
         return acc
 
@@ -563,6 +594,22 @@ def stencil_select(offsets: tuple, rank: int, mode: str,
     K = len(offsets)
     use_network = K <= NETWORK_MAX
     network = selection_network(K, rank) if use_network else []
+    is_float = cmp_np.kind == "f"
+    less = nan_last_less(cmp_np)
+
+    @ti.func
+    def lo_of(x, y):
+        r = ti.min(x, y)  # integers: min/max instructions
+        if ti.static(is_float):
+            r = ti.select(less(y, x), y, x)
+        return r
+
+    @ti.func
+    def hi_of(x, y):
+        r = ti.max(x, y)
+        if ti.static(is_float):
+            r = ti.select(less(y, x), x, y)
+        return r
 
     @ti.func
     def select(a: ti.template(), i, j, l, n0, n1, n2, cvc):
@@ -573,12 +620,12 @@ def stencil_select(offsets: tuple, rank: int, mode: str,
             for c in ti.static(network):
                 x, y = v[c[0]], v[c[1]]
                 if ti.static(c[2] == "both"):
-                    v[c[0]] = ti.min(x, y)
-                    v[c[1]] = ti.max(x, y)
+                    v[c[0]] = lo_of(x, y)
+                    v[c[1]] = hi_of(x, y)
                 elif ti.static(c[2] == "min"):
-                    v[c[0]] = ti.min(x, y)
+                    v[c[0]] = lo_of(x, y)
                 else:
-                    v[c[1]] = ti.max(x, y)
+                    v[c[1]] = hi_of(x, y)
             res = v[rank]
         else:
             lo, hi = 0, K - 1
@@ -586,9 +633,9 @@ def stencil_select(offsets: tuple, rank: int, mode: str,
                 pivot = v[(lo + hi) // 2]
                 p, q = lo, hi
                 while p <= q:
-                    while v[p] < pivot:
+                    while less(v[p], pivot):
                         p += 1
-                    while v[q] > pivot:
+                    while less(pivot, v[q]):
                         q -= 1
                     if p <= q:
                         v[p], v[q] = v[q], v[p]
@@ -693,12 +740,17 @@ def histogram(in_dtype: np.dtype):
         for I in ti.grouped(a):
             x = ti.cast(a[I], ti.f64)
             if x >= first and x <= last:
-                b = ti.cast((x - lo) * norm, ti.i64)
-                if b == nb:
+                # the estimate is right or one off; the walks fix it (and also cope
+                # with a degenerate range, where the caller passes norm = 0)
+                t = (x - lo) * norm
+                b = ti.cast(0, ti.i64)
+                if t >= ti.cast(nb, ti.f64):
+                    b = nb - 1
+                elif t > 0.0:
+                    b = ti.cast(t, ti.i64)
+                while b > 0 and x < edges[b]:
                     b -= 1
-                if x < edges[b]:
-                    b -= 1
-                elif x >= edges[b + 1] and b != nb - 1:
+                while b < nb - 1 and x >= edges[b + 1]:
                     b += 1
                 ti.atomic_add(counts[b], ti.cast(1, ti.i64))
     return kern
