@@ -104,6 +104,14 @@ class Job:
             return DeviceArray(buf, self.shape, self.out_dtype)
         return arrays.download(buf, self.shape)
 
+    def count_nan(self) -> int:
+        """How many NaNs the input holds (0 for integer dtypes)."""
+        if self.in_dtype.kind != "f":
+            return 0
+        from ..kernels import dsl
+        kern = dsl.reduce("nan_count", self.in_dtype, np.dtype(np.int64))
+        return int(reduce_buffer(kern, self.src, np.int64, "nan_count"))
+
 
 def reduce_buffer(kernel: Callable, buf: Any, acc_dtype: Any, op: str) -> Any:
     """Run a row-wise reduction kernel (``dsl.reduce``) and combine its partials.

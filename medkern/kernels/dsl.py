@@ -101,7 +101,9 @@ def nan_last_less(dtype: np.dtype) -> Callable:
     if np.dtype(dtype).kind == "f":
         @ti.func
         def less(a, b):
-            return a < b or (ti.math.isnan(b) and not ti.math.isnan(a))
+            # bitwise, not `or`/`and`: short-circuit branches in an unrolled
+            # network multiply the compile time
+            return (a < b) | (ti.math.isnan(b) & ~ti.math.isnan(a))
     else:
         @ti.func
         def less(a, b):
@@ -570,9 +572,54 @@ def selection_network(n: int, rank: int) -> list[tuple[int, int, str]]:
 
 
 #: Footprints up to this many elements use an unrolled selection network (a 3x3x3
-#: median compiles in ~0.5 s); larger ones run a quickselect loop over a local
-#: array, whose compile time does not grow with the footprint.
+#: median compiles in ~0.5 s); larger ones a quickselect over rows of a scratch
+#: buffer filled through a tap table, whose compile time does not depend on the
+#: footprint (a quickselect over a local vector compiles in ~linear time: 6 s for
+#: 81 elements, minutes for thousands).
 NETWORK_MAX = 32
+#: Bytes of scratch one launch of the large-footprint rank kernel may use.
+SCRATCH_BYTES = 64 << 20
+
+
+def _order_keys(in_dtype: np.dtype):
+    """``(key_np, to_key, from_key)``: integers that sort like the values, NaN last.
+
+    Rank kernels select on these keys: integer compares compile to min/max
+    instructions, and a NaN-aware float compare inside an unrolled network takes
+    LLVM ten times longer to compile. Narrow integers widen to int32 (LLVM's CPU
+    backend has no vector min/max for 8/16-bit lanes), uint32 to int64. Floats map
+    to their bit patterns with the magnitude bits of negatives flipped; every NaN
+    maps to the largest key (``np.sort`` puts NaN last). ``-0.0`` sorts just
+    before ``0.0``, which compare equal anyway.
+    """
+    dt = np.dtype(in_dtype)
+    if dt.kind != "f":
+        wide = {"i8": np.int32, "u8": np.int32, "i16": np.int32, "u16": np.int32, "u32": np.int64}
+        key_np = np.dtype(wide.get(_TI_NAME[dt], dt))
+        kt = ti_dtype(key_np)
+
+        @ti.func
+        def to_key(v):
+            return ti.cast(v, kt)
+
+        @ti.func
+        def from_key(k):
+            return k
+        return key_np, to_key, from_key
+    key_np = np.dtype(np.int32) if dt == np.float32 else np.dtype(np.int64)
+    kt, ft = ti_dtype(key_np), ti_dtype(dt)
+    flip = (1 << (8 * key_np.itemsize - 1)) - 1  # all bits but the sign
+
+    @ti.func
+    def to_key(v):
+        b = ti.bit_cast(v, kt)
+        k = ti.select(b < 0, b ^ kt(flip), b)
+        return ti.select(ti.math.isnan(v), kt(flip), k)
+
+    @ti.func
+    def from_key(k):
+        return ti.bit_cast(ti.select(k < 0, k ^ kt(flip), k), ft)
+    return key_np, to_key, from_key
 
 
 @functools.lru_cache(maxsize=None)
@@ -580,65 +627,117 @@ def stencil_select(offsets: tuple, rank: int, mode: str,
                    in_dtype: np.dtype, out_dtype: np.dtype):
     """The ``rank``-th smallest value over a footprint (rank filter).
 
-    Values are compared in the input dtype; ``cval`` is cast to the input dtype
-    (SciPy does the same). Signature ``(a, out, cval: f64)``.
+    Values are compared in the input dtype (NaN after every number, as
+    ``np.sort`` orders them); ``cval`` is cast to the input dtype (SciPy does
+    the same). Signature ``(a, out, cval: f64)``. Footprints above
+    :data:`NETWORK_MAX` elements get :func:`_stencil_select_scratch`'s runner,
+    which has the same signature.
     """
-    # narrow integers are compared as int32 / int64 (LLVM's CPU backend has no
-    # vector min/max for 8/16-bit lanes); the values, and so the ranks, are unchanged
-    wide = {"i8": np.int32, "u8": np.int32, "i16": np.int32, "u16": np.int32, "u32": np.int64}
-    cmp_np = np.dtype(wide.get(_TI_NAME[np.dtype(in_dtype)], in_dtype))
-    ct = ti_dtype(cmp_np)
-    conv = converter(cmp_np, out_dtype)
+    if len(offsets) > NETWORK_MAX:
+        return _stencil_select_scratch(offsets, rank, mode, in_dtype, out_dtype)
+    key_np, to_key, from_key = _order_keys(in_dtype)
+    kt = ti_dtype(key_np)
+    conv = converter(in_dtype, out_dtype)
     cv_in = converter(np.float64, in_dtype)
+    ct = ti_dtype(in_dtype)
     indices, get = _grid_kernel_body(offsets, mode, ct)
     K = len(offsets)
-    use_network = K <= NETWORK_MAX
-    network = selection_network(K, rank) if use_network else []
-    is_float = cmp_np.kind == "f"
-    less = nan_last_less(cmp_np)
-
-    @ti.func
-    def lo_of(x, y):
-        r = ti.min(x, y)  # integers: min/max instructions
-        if ti.static(is_float):
-            r = ti.select(less(y, x), y, x)
-        return r
-
-    @ti.func
-    def hi_of(x, y):
-        r = ti.max(x, y)
-        if ti.static(is_float):
-            r = ti.select(less(y, x), x, y)
-        return r
+    network = selection_network(K, rank)
 
     @ti.func
     def select(a: ti.template(), i, j, l, n0, n1, n2, cvc):
         idx = indices(i, j, l, n0, n1, n2)
-        v = ti.Vector([get(a, idx, cvc, k) for k in ti.static(range(K))], dt=ct)
-        res = v[0]
-        if ti.static(use_network):
-            for c in ti.static(network):
-                x, y = v[c[0]], v[c[1]]
-                if ti.static(c[2] == "both"):
-                    v[c[0]] = lo_of(x, y)
-                    v[c[1]] = hi_of(x, y)
-                elif ti.static(c[2] == "min"):
-                    v[c[0]] = lo_of(x, y)
-                else:
-                    v[c[1]] = hi_of(x, y)
-            res = v[rank]
-        else:
+        v = ti.Vector([to_key(get(a, idx, cvc, k)) for k in ti.static(range(K))], dt=kt)
+        for c in ti.static(network):
+            x, y = v[c[0]], v[c[1]]
+            if ti.static(c[2] == "both"):
+                v[c[0]] = ti.min(x, y)
+                v[c[1]] = ti.max(x, y)
+            elif ti.static(c[2] == "min"):
+                v[c[0]] = ti.min(x, y)
+            else:
+                v[c[1]] = ti.max(x, y)
+        return from_key(v[rank])
+
+    @ti.func
+    def cval_of(cval):
+        return ti.cast(cv_in(cval), ct)
+    return _footprint_kernel(select, cval_of, in_dtype, out_dtype, conv)
+
+
+def _stencil_select_scratch(offsets: tuple, rank: int, mode: str,
+                            in_dtype: np.dtype, out_dtype: np.dtype):
+    """Rank filter for large footprints: taps from a table, windows in a scratch buffer.
+
+    Each launch handles ``B`` consecutive output elements (flat C order): every
+    one gathers its window's keys into its own scratch row through the tap table
+    (run-time loops: the compile time does not depend on the footprint), then
+    quickselects in place. ``B`` keeps the scratch under :data:`SCRATCH_BYTES`.
+    Returns ``run(a, out, cval)``.
+    """
+    from .. import arrays
+    key_np, _, _ = _order_keys(in_dtype)
+    kern = _select_rows_kernel(mode, rank, np.dtype(in_dtype), np.dtype(out_dtype))
+    taps = np.array(offsets, dtype=np.int32).reshape(-1, 3)
+    K = taps.shape[0]
+
+    def run(a, out, cval):
+        shape = tuple(int(n) for n in a.shape)
+        total = shape[0] * shape[1] * shape[2]
+        rows = int(max(1, min(total, SCRATCH_BYTES // (K * key_np.itemsize))))
+        tap_buf = arrays.upload_vector(taps.reshape(-1))
+        scratch = arrays.empty_buffer((rows, K, 1), key_np)
+        try:
+            for start in range(0, total, rows):
+                kern(a, out, float(cval), tap_buf, scratch, start, min(rows, total - start))
+        finally:
+            arrays.release_buffer(scratch)
+    return run
+
+
+@functools.lru_cache(maxsize=None)
+def _select_rows_kernel(mode: str, rank: int, in_dtype: np.dtype, out_dtype: np.dtype):
+    key_np, to_key, from_key = _order_keys(in_dtype)
+    kt, ct = ti_dtype(key_np), ti_dtype(in_dtype)
+    conv = converter(in_dtype, out_dtype)
+    cv_in = converter(np.float64, in_dtype)
+    imap = index_map(mode)
+    t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64,
+             taps: ti.types.ndarray(dtype=ti.i32, ndim=1), scratch: ND3(dtype=kt),
+             start: ti.i64, count: ti.i32):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        K = taps.shape[0] // 3
+        cvk = to_key(ti.cast(cv_in(cval), ct))
+        for e in range(count):
+            f = start + e
+            l = ti.cast(f % n2, ti.i32)
+            j = ti.cast((f // n2) % n1, ti.i32)
+            i = ti.cast(f // (ti.cast(n1, ti.i64) * n2), ti.i32)
+            for t in range(K):
+                p = imap(i + taps[3 * t], n0)
+                q = imap(j + taps[3 * t + 1], n1)
+                r = imap(l + taps[3 * t + 2], n2)
+                k = cvk
+                if ti.static(mode != "constant") or (p >= 0 and q >= 0 and r >= 0):
+                    k = to_key(a[p, q, r])
+                scratch[e, t, 0] = k
+            # Hoare-partition quickselect on the row
             lo, hi = 0, K - 1
             while lo < hi:
-                pivot = v[(lo + hi) // 2]
+                pivot = scratch[e, (lo + hi) // 2, 0]
                 p, q = lo, hi
                 while p <= q:
-                    while less(v[p], pivot):
+                    while scratch[e, p, 0] < pivot:
                         p += 1
-                    while less(pivot, v[q]):
+                    while scratch[e, q, 0] > pivot:
                         q -= 1
                     if p <= q:
-                        v[p], v[q] = v[q], v[p]
+                        tmp = scratch[e, p, 0]
+                        scratch[e, p, 0] = scratch[e, q, 0]
+                        scratch[e, q, 0] = tmp
                         p += 1
                         q -= 1
                 if rank <= q:
@@ -647,13 +746,8 @@ def stencil_select(offsets: tuple, rank: int, mode: str,
                     lo = p
                 else:
                     lo = hi
-            res = v[rank]
-        return res
-
-    @ti.func
-    def cval_of(cval):
-        return ti.cast(cv_in(cval), ct)
-    return _footprint_kernel(select, cval_of, in_dtype, out_dtype, conv)
+            out[i, j, l] = conv(from_key(scratch[e, rank, 0]))
+    return kern
 
 
 @functools.lru_cache(maxsize=None)
