@@ -221,3 +221,12 @@ def _device_name(name: str | None) -> str:
         icd = os.environ.get("VK_ICD_FILENAMES") or os.environ.get("VK_DRIVER_FILES") or ""
         return "Vulkan device" + (f" ({os.path.basename(icd)})" if icd else "")
     return "unknown"
+
+
+def taichi_errors() -> tuple:
+    """Taichi's compile-time exception classes (for turning a user's ``ti.func``
+    that does not compile into a ``TypeError`` naming the parameter)."""
+    from taichi.lang import exception as tex
+    return tuple(getattr(tex, n) for n in ("TaichiCompilationError", "TaichiTypeError",
+                                            "TaichiSyntaxError", "TaichiRuntimeTypeError")
+                 if hasattr(tex, n))

@@ -23,6 +23,8 @@ import numpy as np
 from .. import arrays, checks
 from ..kernels import dsl
 from ..kernels import filters as kf
+from ..kernels import window as kwindow
+from ..runtime import taichi_errors as ti_errors
 from .job import Job
 
 __all__ = [
@@ -808,20 +810,44 @@ percentile_filter.__doc__ = f"""Percentile over a box or footprint.
     """
 
 
+#: numpy reductions ``generic_filter`` runs as kernels (SciPy's own tests pass these).
+_NUMPY_REDUCTIONS = {np.max: "max", np.amax: "max", np.min: "min", np.amin: "min",
+                     np.sum: "sum", np.mean: "mean", np.median: "median", np.ptp: "ptp",
+                     np.std: "std", np.var: "var"}
+#: Largest window a ti.func (or np.sum/mean/std/var) receives as one ti.Vector: the
+#: vector is unrolled, so compile time grows with it (~3 s at 125 elements).
+WINDOW_MAX = 125
+
+
+def _is_ti_func(function: Any) -> bool:
+    return bool(getattr(function, "_is_taichi_function", False))
+
+
 def generic_filter(input: Array, function: Callable, size: Any = None, footprint: Any = None,
                    output: Any = None, mode: str = "reflect", cval: float = 0.0,
-                   origin: Any = 0, *, axes: Any = None) -> Array:
-    """Apply a Taichi function to every neighbourhood: the prototyping filter.
+                   origin: Any = 0, extra_arguments: Sequence = (),
+                   extra_keywords: dict | None = None, *, axes: Any = None) -> Array:
+    """Apply a function to every neighbourhood: a ``ti.func`` or a numpy reduction.
 
     Parameters
     ----------
     input : ndarray or DeviceArray
-    function : ti.func
-        A Taichi function (``ti.func``) taking one ``ti.Vector`` (the window's values in
-        footprint C order, float32 for float32 data else float64) and returning
-        a scalar. It is compiled into the kernel, so it runs on every arch.
+    function : ti.func or numpy reduction
+        A Taichi function (``ti.func``) taking one ``ti.Vector`` (the window's
+        values in footprint C order, float32 for float32 data else float64) and
+        returning a scalar; it is compiled into the kernel, so it runs on every
+        arch. Or one of ``np.max``/``np.amax``, ``np.min``/``np.amin``,
+        ``np.sum``, ``np.mean``, ``np.median``, ``np.ptp``, ``np.std``,
+        ``np.var``, which run as medkern kernels with SciPy's results (the
+        window in float64, numpy's order of operations and NaN rules). Any
+        other Python callable raises ``TypeError``: wrap the computation in a
+        ``ti.func``.
     size, footprint, output, mode, cval, origin :
         As in :func:`median_filter` (one mode).
+    extra_arguments : sequence, optional
+        Not supported (a ``ti.func`` takes parameters through a closure); must be empty.
+    extra_keywords : dict, optional
+        Only ``{"ddof": int}`` for ``np.std``/``np.var``.
 
     Other Parameters
     ----------------
@@ -833,10 +859,13 @@ def generic_filter(input: Array, function: Callable, size: Any = None, footprint
 
     Notes
     -----
-    Reference: :func:`scipy.ndimage.generic_filter`, which takes a Python
-    callable on a float64 buffer; here ``function`` must be a ``ti.func``
-    (``extra_arguments`` are replaced by closures). Each distinct function
-    and footprint compiles its own kernel.
+    Reference: :func:`scipy.ndimage.generic_filter`, which calls a Python
+    function on a float64 buffer per window. Each distinct ``ti.func`` and
+    footprint compiles its own kernel; a window reaches a ``ti.func`` (and
+    ``np.sum``/``np.mean``/``np.std``/``np.var``) as one unrolled
+    ``ti.Vector``, so footprints are limited to 125 elements there (larger
+    ones raise ``ValueError``); ``np.max``/``np.min``/``np.ptp``/``np.median``
+    take any footprint.
 
     Examples
     --------
@@ -846,9 +875,19 @@ def generic_filter(input: Array, function: Callable, size: Any = None, footprint
     >>> local_range = ti.func(local_range)  # i.e. decorated with ti.func
     >>> mf.generic_filter(np.array([1, 5, 2, 8, 3], np.uint8), local_range, size=3)
     array([4, 4, 6, 6, 5], dtype=uint8)
+    >>> mf.generic_filter(np.array([1., 5., 2., 8., 3.]), np.median, size=3)
+    array([1., 2., 5., 3., 3.])
     """
-    if not callable(function):
-        raise TypeError(f"function must be a ti.func, got {type(function).__name__}")
+    reduction = _NUMPY_REDUCTIONS.get(function) if _hashable(function) else None
+    if reduction is None and not _is_ti_func(function):
+        what = type(function).__name__ if not callable(function) else getattr(
+            function, "__name__", type(function).__name__)
+        raise TypeError(
+            f"function must be a ti.func (a Taichi function of the window's ti.Vector, compiled "
+            f"into the kernel) or one of np.{', np.'.join(sorted(set(_NUMPY_REDUCTIONS.values())))}; "
+            f"got {what}. A Python callable cannot run inside a kernel: write it with "
+            "@ti.func (see the Examples)")
+    ddof = _extra_args(function, reduction, extra_arguments, extra_keywords)
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
     sizes, fp = _sizes_or_footprint(size, footprint, len(ax), "generic_filter")
@@ -857,10 +896,110 @@ def generic_filter(input: Array, function: Callable, size: Any = None, footprint
     m = checks.mode(mode)
     cv = checks.cval(cval)
     offsets = _footprint_offsets(job, box, origins, ax)
-    kern = dsl.stencil_map(offsets, function, m, job.in_dtype, job.out_dtype, job.compute())
+    K = len(offsets)
+    if reduction in ("max", "min", "ptp", "median"):
+        return job.finish(_window_order_statistic(job, reduction, offsets, m, cv))
+    if K > WINDOW_MAX:
+        raise ValueError(
+            f"footprint: {K} elements; generic_filter hands a window to "
+            f"{'np.' + reduction if reduction else 'a ti.func'} as one unrolled ti.Vector, "
+            f"up to {WINDOW_MAX} elements (bigger ones compile for minutes)"
+            + ("; uniform_filter/correlate compute sums and means of any size" if reduction else ""))
+    if reduction is None:
+        fn, compute = function, job.compute()
+    else:
+        fn, compute = kwindow.numpy_reduction(reduction, K, ddof), np.dtype(np.float64)
+    kern = dsl.stencil_map(offsets, fn, m, job.in_dtype, job.out_dtype, compute)
     out = job.buffer()
-    job.launch(kern, job.src, out, cv)
+    try:
+        job.launch(kern, job.src, out, cv)
+    except ti_errors() as exc:
+        arrays.release_buffer(out)
+        raise TypeError(f"function: the ti.func does not compile as a window -> scalar "
+                        f"function ({_first_line(exc)}); it must return one number") from exc
     return job.finish(out)
+
+
+def _hashable(obj: Any) -> bool:
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _extra_args(function: Any, reduction: str | None, extra_arguments: Any,
+                extra_keywords: Any) -> int:
+    """SciPy's ``extra_arguments``/``extra_keywords``: only ``ddof`` for np.std/np.var."""
+    if extra_arguments is None or (isinstance(extra_arguments, (tuple, list)) and not extra_arguments):
+        pass
+    else:
+        raise TypeError("extra_arguments: not supported; a ti.func takes extra parameters "
+                        "through a closure (numpy reductions take none here)")
+    kw = dict(extra_keywords or {})
+    ddof = 0
+    if reduction in ("std", "var") and "ddof" in kw:
+        ddof = checks.integer(kw.pop("ddof"), "extra_keywords['ddof']", minimum=0)
+    if kw:
+        raise TypeError(f"extra_keywords: {sorted(kw)} not supported"
+                        + (" (only 'ddof' for np.std/np.var)" if reduction else
+                           "; a ti.func takes extra parameters through a closure"))
+    return ddof
+
+
+def _window_order_statistic(job: Job, reduction: str, offsets: tuple, mode: str, cv: float):
+    """np.max/min/ptp/median of each window with numpy's NaN rule (any NaN -> NaN).
+
+    The window is float64 (cval too, uncast), as SciPy's buffer is. max/min fold
+    with NaN propagating; ptp subtracts them; median selects the middle element(s)
+    of the float64 values and is NaN where the window's maximum is.
+    """
+    f64 = np.dtype(np.float64)
+    if reduction in ("max", "min"):
+        kern = dsl.stencil_fold(offsets, None, reduction, mode, job.in_dtype, job.out_dtype, f64,
+                                nan_propagates=True)
+        out = job.buffer()
+        job.launch(kern, job.src, out, cv)
+        return out
+    hi = job.buffer(f64)
+    job.launch(dsl.stencil_fold(offsets, None, "max", mode, job.in_dtype, f64, f64,
+                                nan_propagates=True), job.src, hi, cv)
+    out = job.buffer()
+    if reduction == "ptp":
+        lo = job.buffer(f64)
+        job.launch(dsl.stencil_fold(offsets, None, "min", mode, job.in_dtype, f64, f64,
+                                    nan_propagates=True), job.src, lo, cv)
+        job.launch(dsl.pointwise(kf.subtract, (f64, f64), job.out_dtype), hi, lo, out)
+        arrays.release_buffer(lo)
+    else:
+        x64 = job.src
+        if job.in_dtype != f64:  # select among float64 values: cval stays uncast
+            x64 = job.buffer(f64)
+            job.launch(dsl.pointwise(kf.identity, (job.in_dtype,), f64), job.src, x64)
+        K = len(offsets)
+        lower = job.buffer(f64)
+        job.launch(dsl.stencil_select(offsets, (K - 1) // 2, mode, f64, f64), x64, lower, cv)
+        upper = lower
+        if K % 2 == 0:
+            upper = job.buffer(f64)
+            job.launch(dsl.stencil_select(offsets, K // 2, mode, f64, f64), x64, upper, cv)
+        # hi doubles as the NaN flag: NaN where any window value is
+        if K % 2:
+            job.launch(dsl.pointwise(kf.unless_nan, (f64, f64), job.out_dtype), lower, hi, out)
+        else:
+            job.launch(dsl.pointwise(kf.midpoint_unless_nan, (f64, f64, f64), job.out_dtype),
+                       lower, upper, hi, out)
+        for b in {id(lower): lower, id(upper): upper}.values():
+            arrays.release_buffer(b)
+        if x64 is not job.src:
+            arrays.release_buffer(x64)
+    arrays.release_buffer(hi)
+    return out
 
 
 # =========================================================================== derivatives

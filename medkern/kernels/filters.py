@@ -21,6 +21,23 @@ def add(a, b):
 
 
 @ti.func
+def subtract(a, b):
+    return a - b
+
+
+@ti.func
+def unless_nan(x, flag):
+    """``x``, or NaN where ``flag`` is NaN (numpy's median of a window holding NaN)."""
+    return ti.select(ti.math.isnan(flag), flag, x)
+
+
+@ti.func
+def midpoint_unless_nan(lo, hi, flag):
+    """numpy's median of an even window: the mean of the middle pair, NaN if any NaN."""
+    return ti.select(ti.math.isnan(flag), flag, (lo + hi) / 2.0)
+
+
+@ti.func
 def add_square(acc, g):
     return acc + g * g
 
