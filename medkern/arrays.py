@@ -235,6 +235,8 @@ def asarray(x: Any, dtype: Any = None) -> DeviceArray:
                         f"supported: {', '.join(d.name for d in SUPPORTED_DTYPES)}")
     if not 1 <= host.ndim <= 3:
         raise ValueError(f"x: device arrays are 1-3 dimensional, got ndim={host.ndim}")
+    from .checks import index_range
+    index_range(host.shape, "x")
     if host.size == 0:
         # no kernel runs on an empty array (the filters reject it), and GPU
         # ndarrays cannot have a zero-length axis: keep it on the host

@@ -24,11 +24,31 @@ MODE_ALIASES = {
 }
 
 
+#: Kernels index with 32-bit integers (Taichi's ndarray indices): at most this many
+#: elements per array, and per axis so that boundary arithmetic (2 * n) cannot overflow.
+MAX_ELEMENTS = 2**31 - 1
+MAX_AXIS = 2**30 - 1
+
+
+def index_range(shape: Sequence[int], name: str = "input") -> None:
+    """Refuse shapes whose indices do not fit the kernels' 32-bit arithmetic."""
+    size = 1
+    for n in shape:
+        size *= int(n)
+    if size > MAX_ELEMENTS or any(int(n) > MAX_AXIS for n in shape):
+        raise ValueError(
+            f"{name} has shape {tuple(int(n) for n in shape)} ({size} elements): medkern's kernels "
+            f"index with 32-bit integers, so an array may hold at most 2**31 - 1 elements and "
+            f"2**30 - 1 along one axis; filter it in pieces (slabs along the first axis, "
+            f"overlapping by the filter's radius)")
+
+
 def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
     """A 1-3 D, non-empty numpy array (or DeviceArray) of a supported real dtype."""
     if isinstance(x, DeviceArray):
         if x.size == 0:
             raise ValueError(f"{name} is empty (shape {x.shape})")
+        index_range(x.shape, name)
         return x
     if isinstance(x, (list, tuple)) or np.isscalar(x):
         x = np.asarray(x)
@@ -56,6 +76,7 @@ def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
         raise ValueError(f"{name} must have 1 to 3 dimensions, got ndim={x.ndim}")
     if x.size == 0:
         raise ValueError(f"{name} is empty (shape {x.shape})")
+    index_range(x.shape, name)
     return x
 
 
@@ -127,7 +148,8 @@ def nonneg_real(value: Any, name: str) -> float:
     return out
 
 
-def integer(value: Any, name: str, *, minimum: int | None = None) -> int:
+def integer(value: Any, name: str, *, minimum: int | None = None,
+            maximum: int | None = None) -> int:
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)):
@@ -140,7 +162,29 @@ def integer(value: Any, name: str, *, minimum: int | None = None) -> int:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
     if minimum is not None and out < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {out}")
+    if maximum is not None and out > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {out}")
     return out
+
+
+#: Most taps one filter window may have (a footprint built from ``size``, a Gaussian's
+#: 2 * radius + 1 taps): the kernels' tables and scratch rows hold one entry per tap.
+MAX_TAPS = 2**24
+
+
+def window_size(value: Any, name: str = "size") -> int:
+    """A filter length: an integer in [1, MAX_TAPS]."""
+    return integer(value, name, minimum=1, maximum=MAX_TAPS)
+
+
+def box_taps(sizes: Sequence[int], name: str = "size") -> None:
+    """Refuse boxes (products of per-axis sizes) above MAX_TAPS elements."""
+    taps = 1
+    for n in sizes:
+        taps *= int(n)
+    if taps > MAX_TAPS:
+        raise ValueError(f"{name}={tuple(sizes)} makes a window of {taps} elements; at most "
+                         f"{MAX_TAPS} are supported")
 
 
 def cval(value: Any) -> float:

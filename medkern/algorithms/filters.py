@@ -72,8 +72,12 @@ def gaussian_kernel1d(sigma: float, order: int, radius: int) -> np.ndarray:
 
 def _gaussian_radius(sigma: float, truncate: float, radius: Any) -> int:
     if radius is not None:
-        return checks.integer(radius, "radius", minimum=0)
-    return int(truncate * sigma + 0.5)
+        return checks.integer(radius, "radius", minimum=0, maximum=checks.MAX_TAPS // 2)
+    r = truncate * sigma + 0.5
+    if r > checks.MAX_TAPS // 2:
+        raise ValueError(f"sigma={sigma} with truncate={truncate} makes a kernel of radius "
+                         f"{int(r)}; at most {checks.MAX_TAPS // 2} is supported")
+    return int(r)
 
 
 def _corr_pass(job: Job, weights: Sequence[float], axis: int, mode: str, origin: int):
@@ -137,7 +141,7 @@ def _sizes_or_footprint(size, footprint, naxes: int, func: str):
         return None, fp
     if size is None:
         raise ValueError(f"{func}: either size or footprint must be given")
-    sizes = [checks.integer(s, "size", minimum=1) for s in checks.per_axis(size, naxes, "size")]
+    sizes = [checks.window_size(s) for s in checks.per_axis(size, naxes, "size")]
     return sizes, None
 
 
@@ -515,7 +519,7 @@ def uniform_filter1d(input: Array, size: int, axis: int = -1, output: Any = None
     sum, so integer outputs are identical.
     """
     job = Job(input, output)
-    sz = checks.integer(size, "size", minimum=1)
+    sz = checks.window_size(size)
     ax = checks.axis(axis, job.ndim)
     m = checks.mode(mode)
     o = checks.origin(origin, sz)
@@ -552,7 +556,7 @@ def uniform_filter(input: Array, size: Any = 3, output: Any = None, mode: Any = 
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
     n = len(ax)
-    sizes = [checks.integer(s, "size", minimum=1) for s in checks.per_axis(size, n, "size")]
+    sizes = [checks.window_size(s) for s in checks.per_axis(size, n, "size")]
     modes = checks.modes(mode, n)
     origins = [checks.origin(o, s) for o, s in zip(checks.per_axis(origin, n, "origin"), sizes)]
     cv = checks.cval(cval)
@@ -574,7 +578,7 @@ def _extremum1d_pass(job: Job, size: int, axis: int, mode: str, origin: int, min
 
 def _extremum1d(input, size, axis, output, mode, cval, origin, minimum: bool, name: str):
     job = Job(input, output)
-    sz = checks.integer(size, "size", minimum=1)
+    sz = checks.window_size(size)
     ax = checks.axis(axis, job.ndim)
     m = checks.mode(mode)
     o = checks.origin(origin, sz)
@@ -643,6 +647,8 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
         origins = [checks.origin(o, s) for o, s in zip(checks.per_axis(origin, n, "origin"), sizes)]
         shape = sizes
     else:
+        if fp is None:
+            checks.box_taps(sizes)
         box = np.ones(sizes, dtype=bool) if fp is None else fp
         shape = list(box.shape)
         origins = _footprint_origins(job, shape, origin, ax)
@@ -891,6 +897,8 @@ def generic_filter(input: Array, function: Callable, size: Any = None, footprint
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
     sizes, fp = _sizes_or_footprint(size, footprint, len(ax), "generic_filter")
+    if fp is None:
+        checks.box_taps(sizes)
     box = np.ones(sizes, dtype=bool) if fp is None else fp
     origins = _footprint_origins(job, box.shape, origin, ax)
     m = checks.mode(mode)
