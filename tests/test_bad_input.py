@@ -404,7 +404,7 @@ def test_bad_function(name, x):
 # ------------------------------------------------------------------------- measurements
 def test_bad_histogram_arguments(x):
     check(ValueError, "min", "histogram", x, min=1.0, max=0.0)
-    check(ValueError, "min", "histogram", x, min=1.0, max=1.0)
+    check(ValueError, "max - min", "histogram", x, min=-1e308, max=1e308)  # SciPy raises too
     check(ValueError, "min", "histogram", x, min=np.nan)
     check(ValueError, "max", "histogram", x, max=np.inf)
     check(TypeError, "min", "histogram", x, min="0")

@@ -195,3 +195,139 @@ def test_constant_nan_cval_is_not_ignored():
     assert np.isnan(ours[0]).all() and np.isnan(ours[:, 0]).all()
     np.testing.assert_array_equal(mf.minimum_filter(a, 3, mode="constant", cval=np.nan),
                                   ndi.minimum_filter(a, 3, mode="constant", cval=np.inf))
+
+
+# --------------------------------------------------------------------------- found by the sweep
+def test_origin_on_a_size_1_axis_is_ignored_like_scipy():
+    x = np.arange(6.).reshape(2, 3)
+    for f, g in [(mf.uniform_filter, ndi.uniform_filter), (mf.minimum_filter, ndi.minimum_filter),
+                 (mf.maximum_filter, ndi.maximum_filter)]:
+        np.testing.assert_array_equal(f(x, size=(1, 3), origin=(-1, 0)), g(x, size=(1, 3), origin=(-1, 0)))
+    np.testing.assert_array_equal(mf.minimum_filter(x, footprint=np.ones((1, 3), bool), origin=(5, 0)),
+                                  ndi.minimum_filter(x, footprint=np.ones((1, 3), bool), origin=(5, 0)))
+
+
+def test_window_range_propagates_nan_like_np_ptp():
+    from medkern.kernels.filters import window_range
+    x = np.array([1., np.nan, 3., 4., 7.])
+    np.testing.assert_array_equal(mf.generic_filter(x, window_range, size=3),
+                                  ndi.generic_filter(x, np.ptp, size=3))
+    y = np.array([1., 3., 4., 7.])
+    np.testing.assert_array_equal(mf.generic_filter(y, window_range, size=3, mode="constant", cval=np.nan),
+                                  ndi.generic_filter(y, np.ptp, size=3, mode="constant", cval=np.nan))
+
+
+# --------------------------------------------------------------------------- generic_filter callables
+REDUCTIONS = [np.max, np.amax, np.min, np.amin, np.sum, np.mean, np.median, np.ptp, np.std, np.var]
+
+
+@pytest.mark.parametrize("function", REDUCTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8, np.int16])
+def test_generic_filter_numpy_reductions_match_scipy(function, dtype):
+    x = (RNG.random((9, 11)) * 50 - (0 if dtype == np.uint8 else 10)).astype(dtype)
+    if dtype == np.float64:
+        x.flat[[3, 40, 77]] = np.nan
+    fp = np.array([[1, 0, 1], [1, 1, 1], [0, 1, 0]], bool)
+    for kw in [dict(size=3), dict(size=(2, 3), mode="constant", cval=0.5), dict(footprint=fp, mode="wrap"),
+               dict(size=4, mode="mirror", origin=(1, -1))]:
+        ours = mf.generic_filter(x, function, **kw)
+        ref = ndi.generic_filter(x, function, **kw)
+        assert ours.dtype == ref.dtype
+        if dtype in (np.float32, np.float64):
+            np.testing.assert_allclose(ours, ref, rtol=1e-6 if dtype == np.float32 else 1e-13,
+                                       atol=0, err_msg=str(kw))
+        else:
+            np.testing.assert_array_equal(ours, ref, err_msg=str(kw))
+
+
+def test_generic_filter_std_ddof_and_3d_and_big_windows():
+    x = RNG.random((5, 6, 7))
+    np.testing.assert_array_equal(mf.generic_filter(x, np.std, size=3, extra_keywords={"ddof": 1}),
+                                  ndi.generic_filter(x, np.std, size=3, extra_keywords={"ddof": 1}))
+    np.testing.assert_array_equal(mf.generic_filter(x, np.median, size=4),
+                                  ndi.generic_filter(x, np.median, size=4))
+    y = RNG.random((30, 30))
+    np.testing.assert_array_equal(mf.generic_filter(y, np.median, size=12),  # 144: scratch path
+                                  ndi.generic_filter(y, np.median, size=12))
+    with pytest.raises(ValueError, match="footprint"):
+        mf.generic_filter(y, np.mean, size=12)
+    with pytest.raises(TypeError, match="extra_arguments"):
+        mf.generic_filter(y, np.mean, size=3, extra_arguments=(1,))
+    with pytest.raises(TypeError, match="extra_keywords"):
+        mf.generic_filter(y, np.mean, size=3, extra_keywords={"axis": 0})
+
+
+# --------------------------------------------------------------------------- large kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_large_kernels_match_scipy(dtype):
+    """Long 1-D kernels, big footprints and big rank windows take the looped kernels."""
+    x2 = (RNG.random((23, 31)) * 200).astype(dtype)
+    x3 = (RNG.random((7, 9, 11)) * 200).astype(dtype)
+    fp = RNG.random((9, 9)) > 0.3
+    w = RNG.random((9, 9)) - 0.3
+    tol = 1e-5 if dtype == np.float32 else 0
+    for x in (x2, x3):
+        for mode in ("reflect", "constant", "wrap"):
+            for name, kw in [("gaussian_filter1d", dict(sigma=9.0)), ("gaussian_filter1d", dict(sigma=7.0, order=1, axis=0)),
+                             ("correlate1d", dict(weights=RNG.random(41), origin=3)),
+                             ("maximum_filter1d", dict(size=41)), ("minimum_filter1d", dict(size=30, origin=2)),
+                             ("median_filter", dict(size=7))]:
+                ours, ref = getattr(mf, name)(x, mode=mode, cval=1.5, **kw), getattr(ndi, name)(x, mode=mode, cval=1.5, **kw)
+                # float32 is computed in float32: errors scale with the input (derivatives cancel)
+                scale = max(np.abs(ref.astype(float)).max(), np.abs(x.astype(float)).max() if tol else 0, 1e-30)
+                err = np.abs(ours.astype(float) - ref.astype(float)).max() / scale
+                assert err <= tol, (name, kw, mode, x.ndim, err)
+        for name, kw in [("correlate", dict(weights=w)), ("maximum_filter", dict(footprint=fp)),
+                         ("rank_filter", dict(rank=20, footprint=fp))]:
+            ax = (0, 1) if x.ndim == 2 else (1, 2)
+            ours, ref = getattr(mf, name)(x, axes=ax, **kw), getattr(ndi, name)(x, axes=ax, **kw)
+            err = np.abs(ours.astype(float) - ref.astype(float)).max() / max(np.abs(ref.astype(float)).max(), 1e-30)
+            assert err <= tol, (name, x.ndim, err)
+
+
+# --------------------------------------------------------------------------- compile time
+def test_long_kernels_compile_once_whatever_their_length():
+    """The looped generators are keyed without the weights/footprint: sigma 50 and a 25^3
+    median reuse the kernels compiled for smaller long ones (compile time is bounded)."""
+    from medkern.kernels import dsl
+    x2, x3 = RNG.random((16, 16)), RNG.random((6, 6, 6))
+    mf.gaussian_filter1d(x2, 12)
+    mf.median_filter(x3, 7)
+    mf.correlate(x2, RNG.random((9, 9)))
+    before = (dsl._correlate1d_looped.cache_info().misses, dsl._select_rows_kernel.cache_info().misses,
+              dsl._fold_rows_kernel.cache_info().misses)
+    mf.gaussian_filter1d(x2, 50)
+    mf.median_filter(x3, 25)
+    mf.correlate(x2, RNG.random((15, 15)))
+    after = (dsl._correlate1d_looped.cache_info().misses, dsl._select_rows_kernel.cache_info().misses,
+             dsl._fold_rows_kernel.cache_info().misses)
+    assert after == before
+
+
+FIRST_CALLS = {
+    "gaussian_filter1d sigma 50, 2-D": "mf.gaussian_filter1d(np.random.rand(16, 16), 50)",
+    "gaussian_filter sigma 50, 3-D": "mf.gaussian_filter(np.random.rand(8, 8, 8).astype(np.float32), 50)",
+    "median_filter 25, 2-D": "mf.median_filter(np.random.rand(16, 16), 25)",
+    "median_filter 25, 3-D": "mf.median_filter(np.random.rand(8, 8, 8), 25)",
+    "median_filter 3, 3-D float": "mf.median_filter(np.random.rand(8, 8, 8), 3)",
+    "correlate 15x15": "mf.correlate(np.random.rand(16, 16), np.random.rand(15, 15))",
+    "maximum_filter1d 1001": "mf.maximum_filter1d(np.random.rand(64), 1001)",
+    "generic_filter np.mean 5x5x5": "mf.generic_filter(np.random.rand(8, 8, 8), np.mean, size=5)",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(FIRST_CALLS))
+def test_first_call_compiles_within_5_seconds(case):
+    """Empty kernel cache (TI_OFFLINE_CACHE=0), after the runtime has started: < 5 s (2 cores)."""
+    import os
+    import subprocess
+    import sys
+    code = ("import time, numpy as np, medkern, medkern.filters as mf\n"
+            "mf.uniform_filter(np.zeros((4, 4), np.float32), 3)\n"
+            f"t = time.perf_counter(); {FIRST_CALLS[case]}; print(time.perf_counter() - t)\n")
+    env = dict(os.environ, TI_OFFLINE_CACHE="0", MEDKERN_ARCH=os.environ.get("MEDKERN_ARCH", "cpu"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300, check=True).stdout
+    seconds = float(out.strip().splitlines()[-1])
+    assert seconds < 5.0, f"{case}: first call took {seconds:.1f} s"

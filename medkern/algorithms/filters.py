@@ -558,7 +558,7 @@ def uniform_filter(input: Array, size: Any = 3, output: Any = None, mode: Any = 
     n = len(ax)
     sizes = [checks.window_size(s) for s in checks.per_axis(size, n, "size")]
     modes = checks.modes(mode, n)
-    origins = [checks.origin(o, s) for o, s in zip(checks.per_axis(origin, n, "origin"), sizes)]
+    origins = _separable_origins(origin, sizes)
     cv = checks.cval(cval)
     passes = []
     for a, s, m, o in zip(ax, sizes, modes, origins):
@@ -616,6 +616,12 @@ def maximum_filter1d(input: Array, size: int, axis: int = -1, output: Any = None
     return _extremum1d(input, size, axis, output, mode, cval, origin, False, "maximum_filter1d")
 
 
+def _separable_origins(origin: Any, sizes: Sequence[int]) -> list[int]:
+    """Per-axis origins of separable passes; SciPy skips size-1 axes before checking theirs."""
+    raw = [checks.integer(o, "origin") for o in checks.per_axis(origin, len(sizes), "origin")]
+    return [checks.origin(o, s) if s > 1 else o for o, s in zip(raw, sizes)]
+
+
 def _sorted_axes_values(job: Job, values: list, axes: Sequence[int]) -> list:
     """Per-axis ``values`` given in the order of ``axes``, listed for ``sorted(axes)``.
 
@@ -644,7 +650,7 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
     cv = checks.cval(cval)
     extremum_box = fp is None and func in ("minimum_filter", "maximum_filter")
     if extremum_box:
-        origins = [checks.origin(o, s) for o, s in zip(checks.per_axis(origin, n, "origin"), sizes)]
+        origins = _separable_origins(origin, sizes)
         shape = sizes
     else:
         if fp is None:

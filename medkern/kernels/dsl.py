@@ -196,17 +196,15 @@ def _symmetry(w: list) -> int:
 
 
 @functools.lru_cache(maxsize=None)
-def _correlate1d_looped(size: int, symmetric: int, axis: int, mode: str, origin: int,
+def _correlate1d_looped(symmetric: int, axis: int, mode: str, origin: int,
                         in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype):
     """:func:`correlate1d` for long kernels: run-time loops over a weights buffer.
 
     The same sums in the same order as the unrolled kernel; on the CPU the
     interior of a row still computes LANES outputs per step as one vector.
     Signature ``(a, out, cval: f64, w)`` with ``w`` the ``size`` weights in the
-    compute dtype.
+    compute dtype (its length is read at run time: one kernel serves every length).
     """
-    size1 = size // 2
-    size2 = size - size1 - 1
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
     keep = _rounding_barrier(_is_int(out_dtype))
@@ -214,7 +212,6 @@ def _correlate1d_looped(size: int, symmetric: int, axis: int, mode: str, origin:
     imap = index_map(mode)
     serial = _serial_inner()
     load = _axis_loader(axis, mode, ct)
-    first = 0 if symmetric else size2  # the tap the sum starts from (SciPy's order)
     W1 = ti.types.ndarray(dtype=ct, ndim=1)
 
     @ti.func
@@ -244,6 +241,12 @@ def _correlate1d_looped(size: int, symmetric: int, axis: int, mode: str, origin:
     def combine(get: ti.template(), a: ti.template(), w: ti.template(), i, j, l, n, pos, cvc,
                 direct: ti.template(), kp: ti.template()):
         live = n > 0
+        size = w.shape[0]
+        size1 = size // 2
+        size2 = size - size1 - 1
+        first = size2  # the tap the sum starts from (SciPy's order)
+        if ti.static(symmetric != 0):
+            first = 0
         acc = get(a, i, j, l, n, pos, cvc, first, direct) * w[size1 + first]
         if ti.static(symmetric > 0):
             for mm in range(size1):
@@ -274,6 +277,8 @@ def _correlate1d_looped(size: int, symmetric: int, axis: int, mode: str, origin:
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         n = a.shape[axis]
         cvc = ti.cast(cval, ct)
+        size1 = w.shape[0] // 2
+        size2 = w.shape[0] - size1 - 1
         if ti.static(serial and axis == 2):
             for i, j in ti.ndrange(n0, n1):
                 lo = ti.min(size1 + origin, n2)
@@ -320,7 +325,7 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     symmetric = _symmetry(w)
     if size > UNROLL_MAX_TAPS:
         from .. import arrays
-        kern = _correlate1d_looped(size, symmetric, axis, mode, origin, in_dtype, out_dtype, compute)
+        kern = _correlate1d_looped(symmetric, axis, mode, origin, in_dtype, out_dtype, compute)
         w_buf = arrays.upload_vector(np.asarray(w, dtype=compute))
 
         def run(a, out, cval):
@@ -925,7 +930,7 @@ def _stencil_select_scratch(offsets: tuple, rank: int, mode: str,
     """
     from .. import arrays
     key_np, _, _ = _order_keys(in_dtype)
-    kern = _select_rows_kernel(mode, rank, np.dtype(in_dtype), np.dtype(out_dtype))
+    kern = _select_rows_kernel(mode, np.dtype(in_dtype), np.dtype(out_dtype))
     taps = np.array(offsets, dtype=np.int32).reshape(-1, 3)
     K = taps.shape[0]
 
@@ -937,14 +942,14 @@ def _stencil_select_scratch(offsets: tuple, rank: int, mode: str,
         scratch = arrays.empty_buffer((rows, K, 1), key_np)
         try:
             for start in range(0, total, rows):
-                kern(a, out, float(cval), tap_buf, scratch, start, min(rows, total - start))
+                kern(a, out, float(cval), tap_buf, scratch, start, min(rows, total - start), rank)
         finally:
             arrays.release_buffer(scratch)
     return run
 
 
 @functools.lru_cache(maxsize=None)
-def _select_rows_kernel(mode: str, rank: int, in_dtype: np.dtype, out_dtype: np.dtype):
+def _select_rows_kernel(mode: str, in_dtype: np.dtype, out_dtype: np.dtype):
     key_np, to_key, from_key = _order_keys(in_dtype)
     kt, ct = ti_dtype(key_np), ti_dtype(in_dtype)
     conv = converter(in_dtype, out_dtype)
@@ -955,7 +960,7 @@ def _select_rows_kernel(mode: str, rank: int, in_dtype: np.dtype, out_dtype: np.
     @ti.kernel
     def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64,
              taps: ti.types.ndarray(dtype=ti.i32, ndim=1), scratch: ND3(dtype=kt),
-             start: ti.i64, count: ti.i32):
+             start: ti.i64, count: ti.i32, rank: ti.i32):
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         K = taps.shape[0] // 3
         cvk = to_key(ti.cast(cv_in(cval), ct))

@@ -49,8 +49,15 @@ def square(g):
 
 @ti.func
 def window_range(window):
-    """max - min of a window (``generic_filter``'s registry case, like ``np.ptp``)."""
-    return window.max() - window.min()
+    """max - min of a window, NaN if it holds one (``np.ptp``; ``generic_filter``'s registry case).
+
+    Taichi's vector ``max``/``min`` skip NaN, so NaN is looked for explicitly.
+    """
+    r = window.max() - window.min()
+    for k in ti.static(range(window.n)):
+        if ti.math.isnan(window[k]):
+            r = window[k]
+    return r
 
 
 @ti.func
