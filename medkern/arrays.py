@@ -17,10 +17,12 @@ Dtype policy (follows ``scipy.ndimage``)
 ---------------------------------------
 * The output dtype is the input dtype unless ``output=`` names another dtype
   or array.
-* float32 input *and* float32 output: computed in float32 (agrees with SciPy,
-  which computes in float64, to ~1e-6 relative).
-* every other combination (float64, any integer type): computed in float64,
-  exactly as SciPy does, so integer outputs match SciPy bit for bit.
+* every built-in filter computes in float64, as SciPy does (float32 data too:
+  float32 arithmetic overflowed on data near float32's limits and lost the
+  result of cancelling sums -- derivatives, zero-mean data -- to rounding), so
+  results equal SciPy's to the last bit or within one rounding. A user's
+  ``ti.func`` (``generic_filter``, ``elementwise``) receives float32 values for
+  float32 input and output (:func:`compute_dtype`), float64 otherwise.
 * storing a float result into an integer output follows C (and SciPy):
   truncation toward zero, then wrap-around modulo 2**bits (e.g. -1.0 -> 255
   for uint8). Intermediate passes of separable filters are stored in the
@@ -59,7 +61,8 @@ def shape3(shape: tuple[int, ...]) -> tuple[int, int, int]:
 
 
 def compute_dtype(in_dtype: np.dtype, out_dtype: np.dtype) -> np.dtype:
-    """float32 when input and output are float32, else float64 (see module doc)."""
+    """The dtype a user's ``ti.func`` computes in: float32 when input and output are
+    float32, else float64 (see module doc)."""
     if np.dtype(in_dtype) == np.float32 and np.dtype(out_dtype) == np.float32:
         return np.dtype(np.float32)
     return np.dtype(np.float64)

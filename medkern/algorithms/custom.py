@@ -51,7 +51,7 @@ def elementwise(function: Callable, output_dtype: Any = None, *, name: str | Non
 
     def apply(input: Any, output: Any = None) -> Any:
         job = Job(input, output if output is not None else default)
-        kern = dsl.pointwise(function, (job.in_dtype,), job.out_dtype, job.compute())
+        kern = dsl.pointwise(function, (job.in_dtype,), job.out_dtype, job.user_compute())
         out = job.buffer()
         job.launch(kern, job.src, out)
         return job.finish(out)

@@ -13,6 +13,9 @@ _W3 = np.arange(1.0, 13.0).reshape(2, 3, 2) / 10.0
 _FP2 = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
 _FP3 = np.zeros((3, 3, 3), dtype=bool)
 _FP3[1, 1, :] = _FP3[1, :, 1] = _FP3[:, 1, 1] = True
+# long kernels take the looped generators (tap tables instead of unrolled taps)
+_W9 = np.cos(np.arange(81.0)).reshape(9, 9) + 0.5
+_W5 = np.sin(np.arange(125.0)).reshape(5, 5, 5) + 0.25
 
 
 def _modes(**kw):
@@ -36,7 +39,8 @@ _entry("gaussian_filter", {"sigma": 2.0},
            {"sigma": 2.0, "axes": (0,), "order": 1},
        ))
 _entry("gaussian_filter1d", {"sigma": 2.0},
-       _modes(sigma=2.0) + ({"sigma": 1.5, "order": 1, "axis": 0}, {"sigma": 1.0, "order": 2}))
+       _modes(sigma=2.0) + ({"sigma": 7.0, "mode": "wrap"}, {"sigma": 1.5, "order": 1, "axis": 0},
+                            {"sigma": 1.0, "order": 2}))
 _entry("uniform_filter", {"size": 5},
        _modes(size=3) + ({"size": 4}, {"size": (2, 5, 3)[:2], "_ndim": 2},
                         {"size": (2, 5, 3), "origin": (0, -2, 1), "_ndim": 3},
@@ -45,6 +49,7 @@ _entry("uniform_filter1d", {"size": 5},
        _modes(size=5) + ({"size": 6, "axis": 0, "origin": -3},))
 _entry("median_filter", {"size": 3},
        _modes(size=3) + ({"size": 4}, {"footprint": {"_2d": _FP2, "_3d": _FP3}},
+                        {"size": 7, "mode": "mirror"}, {"size": (3, 5), "axes": (2, 0), "_ndim": 3},
                         {"size": 5, "mode": "reflect", "_ndim": 2}))
 _entry("minimum_filter", {"size": 3},
        _modes(size=3) + ({"size": (2, 4, 3)[:2], "_ndim": 2}, {"size": (2, 4, 3), "_ndim": 3},
@@ -52,13 +57,17 @@ _entry("minimum_filter", {"size": 3},
 _entry("maximum_filter", {"size": 3},
        _modes(size=3) + ({"footprint": {"_2d": _FP2, "_3d": _FP3}, "origin": 1},))
 _entry("minimum_filter1d", {"size": 3}, _modes(size=4))
-_entry("maximum_filter1d", {"size": 3}, _modes(size=3) + ({"size": 7, "axis": 0},))
+_entry("maximum_filter1d", {"size": 3}, _modes(size=3) + ({"size": 41, "mode": "nearest"},
+                                                          {"size": 7, "axis": 0}))
 _entry("rank_filter", {"rank": 5, "size": 3},
        _modes(rank=2, size=3) + ({"rank": -2, "size": 3}, {"rank": 1, "footprint": {"_2d": _FP2, "_3d": _FP3}}))
 _entry("percentile_filter", {"percentile": 25.0, "size": 3},
        _modes(percentile=30.0, size=3) + ({"percentile": -20.0, "size": 4}, {"percentile": 100.0, "size": 2}))
 _entry("correlate", {"weights": {"_2d": _W2, "_3d": _W3}},
-       _modes(weights={"_2d": _W2, "_3d": _W3}) + ({"weights": {"_2d": _W2, "_3d": _W3}, "origin": -1},))
+       _modes(weights={"_2d": _W2, "_3d": _W3}) + (
+           {"weights": {"_2d": _W9, "_3d": _W5}, "mode": "wrap"},
+           {"weights": _W2, "axes": (2, 0), "origin": (1, 0), "_ndim": 3},
+           {"weights": {"_2d": _W2, "_3d": _W3}, "origin": -1}))
 _entry("convolve", {"weights": {"_2d": _W2, "_3d": _W3}},
        _modes(weights={"_2d": _W2, "_3d": _W3}) + ({"weights": {"_2d": _W2, "_3d": _W3}, "origin": -1},))
 _entry("correlate1d", {"weights": [1.0, 2.0, 4.0, 2.0, 1.0]},

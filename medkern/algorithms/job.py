@@ -86,7 +86,12 @@ class Job:
         return out
 
     def compute(self, in_dtype: np.dtype | None = None) -> np.dtype:
-        return compute_dtype(in_dtype or self.in_dtype, self.out_dtype)
+        """The dtype built-in filters compute in: float64, as SciPy (see ``arrays``)."""
+        return np.dtype(np.float64)
+
+    def user_compute(self) -> np.dtype:
+        """The dtype a user's ``ti.func`` receives: float32 for float32 in and out."""
+        return compute_dtype(self.in_dtype, self.out_dtype)
 
     # ---------------------------------------------------------------- delivering
     def finish(self, buf: Any) -> Any:

@@ -786,6 +786,45 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
     return _footprint_kernel(fold, cval_of, in_dtype, out_dtype, conv)
 
 
+@functools.lru_cache(maxsize=None)
+def laplace_stencil(axes: tuple, mode: str, in_dtype: np.dtype, out_dtype: np.dtype,
+                    compute: np.dtype):
+    """SciPy's ``laplace`` in one pass: per axis ``-2 * x + (x[-1] + x[+1])``, summed in order.
+
+    Each axis' term is computed in the order of SciPy's symmetric ``correlate1d``
+    ([1, -2, 1]) and the terms are added axis after axis, as ``generic_laplace``
+    adds its passes (in float32 for a float32 output, as SciPy's output array
+    does), so float results (overflow included) are SciPy's. ``axes`` are buffer
+    axes (0-2). Signature ``(a, out, cval: f64)``.
+    """
+    ct = ti_dtype(compute)
+    conv = converter(compute, out_dtype)
+    offsets = [(0, 0, 0)]
+    for ax in axes:
+        for step in (-1, 1):
+            o = [0, 0, 0]
+            o[ax] = step
+            offsets.append(tuple(o))
+    indices, get = _grid_kernel_body(offsets, mode, ct)
+
+    # float32 outputs: SciPy stores each axis' term as float32 and adds in float32
+    tsum = ti_dtype(out_dtype) if np.dtype(out_dtype) == np.float32 else ct
+
+    @ti.func
+    def value(a: ti.template(), i, j, l, n0, n1, n2, cvc):
+        idx = indices(i, j, l, n0, n1, n2)
+        c = get(a, idx, cvc, 0)
+        acc = ti.cast(c * ct(-2.0) + (get(a, idx, cvc, 1) + get(a, idx, cvc, 2)), tsum)
+        for t in ti.static(range(1, len(axes))):
+            acc += ti.cast(c * ct(-2.0) + (get(a, idx, cvc, 2 * t + 1) + get(a, idx, cvc, 2 * t + 2)), tsum)
+        return ti.cast(acc, ct)
+
+    @ti.func
+    def cval_of(cval):
+        return ti.cast(cval, ct)
+    return _footprint_kernel(value, cval_of, in_dtype, out_dtype, conv)
+
+
 def _batcher_pairs(n: int) -> list[tuple[int, int]]:
     """Batcher's odd-even merge sorting network for ``n`` inputs (min to the lower index)."""
     size = 1
