@@ -473,6 +473,16 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
         return load(a, i, j, l, imap(q - size1 - origin, n), cval)
 
     @ti.func
+    def quotient(acc):
+        # Vulkan's float64 division may be an ulp off; an exact integer quotient must
+        # stay exact (integer outputs truncate it), so snap to it when it divides
+        q = acc / ti.f64(fsize)
+        k = ti.round(q)
+        if k * ti.f64(fsize) == acc:
+            q = k
+        return q
+
+    @ti.func
     def put(out: ti.template(), i, j, l, p, v):
         if ti.static(axis == 0):
             out[p, j, l] = conv(v)
@@ -499,10 +509,10 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
             acc = ti.cast(0.0, ti.f64)
             for q in range(size):
                 acc += at(a, i, j, l, q, n, cval)
-            put(out, i, j, l, 0, acc / ti.f64(fsize))
+            put(out, i, j, l, 0, quotient(acc))
             for p in range(1, n):
                 acc += at(a, i, j, l, p - 1 + size, n, cval) - at(a, i, j, l, p - 1, n, cval)
-                put(out, i, j, l, p, acc / ti.f64(fsize))
+                put(out, i, j, l, p, quotient(acc))
     return kern
 
 
@@ -799,6 +809,15 @@ def laplace_stencil(axes: tuple, mode: str, in_dtype: np.dtype, out_dtype: np.dt
     """
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
+    if _is_int(out_dtype) and np.dtype(out_dtype).itemsize < 8:
+        # SciPy stores each (in-range) term, then numpy's integer adds wrap: keep the
+        # low bits of the int64 total explicitly (Taichi folds cast(cast(v, i64), i32)
+        # into one float -> int32 conversion, which does not wrap)
+        mask, tout = (1 << (8 * np.dtype(out_dtype).itemsize)) - 1, ti_dtype(out_dtype)
+
+        @ti.func
+        def conv(v):  # noqa: F811
+            return ti.cast(ti.cast(v, ti.i64) & ti.i64(mask), tout)
     offsets = [(0, 0, 0)]
     for ax in axes:
         for step in (-1, 1):
