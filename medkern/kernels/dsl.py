@@ -71,6 +71,14 @@ def converter(src: np.dtype, dst: np.dtype) -> Callable:
     return conv
 
 
+def _fuses() -> bool:
+    """Whether the arch's compiler may fuse ``acc + w * v`` (GPUs: yes; the CPU arch
+    runs with fast_math off). Fusing moves float64 results by an ulp, flips integer
+    truncations, and turns an overflowing product into a finite sum: SciPy's order
+    needs the barrier there, for every output dtype."""
+    return not runtime.is_cpu()
+
+
 def _rounding_barrier(enabled: bool):
     """``keep(p, live)``: ``p``, rounded on its own before it is added to a sum.
 
@@ -78,7 +86,7 @@ def _rounding_barrier(enabled: bool):
     has two), which moves float64 results by an ulp and flips the truncation of
     integer outputs that land within an ulp of an integer. Passing the product
     through a select on a run-time condition (``live``: always true, unknown at
-    compile time) keeps multiply and add separate. Only integer outputs need it.
+    compile time) keeps multiply and add separate.
     """
     if enabled:
         @ti.func
@@ -207,7 +215,7 @@ def _correlate1d_looped(symmetric: int, axis: int, mode: str, origin: int,
     """
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
-    keep = _rounding_barrier(_is_int(out_dtype))
+    keep = _rounding_barrier(_fuses())
     t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     imap = index_map(mode)
     serial = _serial_inner()
@@ -335,7 +343,7 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     size2 = size - size1 - 1
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
-    keep = _rounding_barrier(_is_int(out_dtype))
+    keep = _rounding_barrier(_fuses())
     t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     imap = index_map(mode)
     serial = _serial_inner()
@@ -684,7 +692,7 @@ def _fold_rows_kernel(op: str, mode: str, in_dtype: np.dtype, out_dtype: np.dtyp
                       compute: np.dtype, cval_in_input_dtype: bool, nan_propagates: bool):
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
-    keep = _rounding_barrier(op == "sum" and _is_int(out_dtype))
+    keep = _rounding_barrier(op == "sum" and _fuses())
     cv_in = converter(np.float64, in_dtype)
     less = _fold_less(compute, op, nan_propagates)
     imap = index_map(mode)
@@ -762,7 +770,7 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
                                     cval_in_input_dtype, nan_propagates)
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
-    keep = _rounding_barrier(op == "sum" and _is_int(out_dtype))
+    keep = _rounding_barrier(op == "sum" and _fuses())
     cv_in = converter(np.float64, in_dtype)
     indices, get = _grid_kernel_body(offsets, mode, ct)
     K = len(offsets)

@@ -57,6 +57,17 @@ def numpy_reduction(name: str, n: int, ddof: int = 0):
     ``name`` in ``sum``, ``mean``, ``var``, ``std`` (``ddof`` as numpy's).
     """
     total = pairwise_sum(0, n)
+
+    @ti.func
+    def divide(a, b):
+        # Vulkan's float64 division may be an ulp off: keep exact quotients exact
+        # (integer outputs truncate them)
+        q = a / b
+        k = ti.round(q)
+        if k * b == a:
+            q = k
+        return q
+
     count = float(n)  # Python floats: ti.f64(...) inside the funcs keeps them exact
     divisor = float(max(n - ddof, 0))
     if name == "sum":
@@ -64,14 +75,14 @@ def numpy_reduction(name: str, n: int, ddof: int = 0):
     if name == "mean":
         @ti.func
         def mean(v):
-            return total(v) / ti.f64(count)
+            return divide(total(v), ti.f64(count))
         return mean
 
     @ti.func
     def var(v):
-        m = total(v) / ti.f64(count)
+        m = divide(total(v), ti.f64(count))
         d = v - m
-        return total(d * d) / ti.f64(divisor)
+        return divide(total(d * d), ti.f64(divisor))
 
     if name == "var":
         return var
