@@ -12,7 +12,9 @@ Deviations from SciPy (also under each function's Notes): complex and bool
 inputs are rejected; negative ``sigma`` raises instead of being skipped;
 rank-type filters (minimum/maximum/median/rank/percentile) order NaN after
 every number, as ``np.sort`` does (SciPy's result for NaN depends on traversal
-order), for NaN input and ``cval=nan`` alike; arrays are 1-3 D.
+order), for NaN input and ``cval=nan`` alike; int64/uint64 values beyond
+2**53 stay exact in selections and single-tap passes where SciPy rounds them
+through float64; arrays are 1-3 D (at most 2**31 - 1 elements).
 """
 from __future__ import annotations
 
