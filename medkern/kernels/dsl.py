@@ -474,6 +474,7 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
     fsize = float(size)
 
     load = _axis_loader(axis, mode, ti.f64)
+    snap = not runtime.is_cpu()
 
     @ti.func
     def at(a: ti.template(), i, j, l, q, n, cval):
@@ -485,9 +486,10 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
         # Vulkan's float64 division may be an ulp off; an exact integer quotient must
         # stay exact (integer outputs truncate it), so snap to it when it divides
         q = acc / ti.f64(fsize)
-        k = ti.round(q)
-        if k * ti.f64(fsize) == acc:
-            q = k
+        if ti.static(snap):  # the CPU's division is correctly rounded: nothing to snap
+            k = ti.round(q)
+            if k * ti.f64(fsize) == acc:
+                q = k
         return q
 
     @ti.func
