@@ -203,6 +203,29 @@ def _symmetry(w: list) -> int:
     return 0
 
 
+def _block_loader(axis: int, mode: str, origin: int, ct):
+    """``(along_row, across)``: LANES consecutive outputs' values of one tap, as one vector.
+
+    ``along_row(a, i, j, l, jj, cvc)`` reads tap ``jj`` of a row-axis (2) kernel in the
+    interior; ``across(a, i, j, l, s, cvc)`` reads line ``s`` (already boundary-mapped,
+    -1 = ``cvc``) of an axis-0/1 kernel. LLVM turns these vectors into SIMD.
+    """
+    @ti.func
+    def along_row(a: ti.template(), i, j, l, jj, cvc):
+        return ti.Vector([ti.cast(a[i, j, l + u + jj - origin], ct) for u in ti.static(range(LANES))], dt=ct)
+
+    @ti.func
+    def across(a: ti.template(), i, j, l, s, cvc):
+        v = ti.Vector([cvc] * LANES, dt=ct)
+        if ti.static(mode != "constant") or s >= 0:
+            if ti.static(axis == 0):
+                v = ti.Vector([ti.cast(a[s, j, l + u], ct) for u in ti.static(range(LANES))], dt=ct)
+            else:
+                v = ti.Vector([ti.cast(a[i, s, l + u], ct) for u in ti.static(range(LANES))], dt=ct)
+        return v
+    return along_row, across
+
+
 @functools.lru_cache(maxsize=None)
 def _correlate1d_looped(symmetric: int, axis: int, mode: str, origin: int,
                         in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype):
@@ -220,6 +243,7 @@ def _correlate1d_looped(symmetric: int, axis: int, mode: str, origin: int,
     imap = index_map(mode)
     serial = _serial_inner()
     load = _axis_loader(axis, mode, ct)
+    along_row, across = _block_loader(axis, mode, origin, ct)
     W1 = ti.types.ndarray(dtype=ct, ndim=1)
 
     @ti.func
@@ -235,14 +259,9 @@ def _correlate1d_looped(symmetric: int, axis: int, mode: str, origin: int,
     def tap_block(a: ti.template(), i, j, l, n, pos, cvc, jj, direct: ti.template()):
         v = ti.Vector([cvc] * LANES, dt=ct)
         if ti.static(direct):  # along the row (axis 2), interior
-            v = ti.Vector([ti.cast(a[i, j, l + u + jj - origin], ct) for u in ti.static(range(LANES))], dt=ct)
+            v = along_row(a, i, j, l, jj, cvc)
         else:  # axis 0 or 1: one boundary map per tap, then LANES contiguous loads
-            s = imap(pos + jj - origin, n)
-            if ti.static(mode != "constant") or s >= 0:
-                if ti.static(axis == 0):
-                    v = ti.Vector([ti.cast(a[s, j, l + u], ct) for u in ti.static(range(LANES))], dt=ct)
-                else:
-                    v = ti.Vector([ti.cast(a[i, s, l + u], ct) for u in ti.static(range(LANES))], dt=ct)
+            v = across(a, i, j, l, imap(pos + jj - origin, n), cvc)
         return v
 
     @ti.func
@@ -351,6 +370,7 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     taps = list(range(-size1, size2 + 1))
 
     load = _axis_loader(axis, mode, ct)
+    along_row, across = _block_loader(axis, mode, origin, ct)
 
     # how a tap finds its input (see kern); the *_BLOCK ways read LANES consecutive
     # outputs' taps as one ti.Vector: LLVM turns those into SIMD, scalar code it does not
@@ -371,14 +391,9 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     def tap_block(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc, jj: ti.template()):
         v = ti.Vector([cvc] * LANES, dt=ct)
         if ti.static(how == DIRECT_BLOCK):
-            v = ti.Vector([ti.cast(a[i, j, l + u + jj - origin], ct) for u in ti.static(range(LANES))], dt=ct)
+            v = along_row(a, i, j, l, jj, cvc)
         else:  # ROWS_BLOCK: one boundary check per tap, then LANES contiguous loads
-            s = src[jj + size1]
-            if ti.static(mode != "constant") or s >= 0:
-                if ti.static(axis == 0):
-                    v = ti.Vector([ti.cast(a[s, j, l + u], ct) for u in ti.static(range(LANES))], dt=ct)
-                else:
-                    v = ti.Vector([ti.cast(a[i, s, l + u], ct) for u in ti.static(range(LANES))], dt=ct)
+            v = across(a, i, j, l, src[jj + size1], cvc)
         return v
 
     @ti.func
@@ -676,13 +691,12 @@ def _stencil_fold_looped(offsets: tuple, weights: tuple | None, op: str, mode: s
     from .. import arrays
     kern = _fold_rows_kernel(op, mode, np.dtype(in_dtype), np.dtype(out_dtype), np.dtype(compute),
                              cval_in_input_dtype, nan_propagates)
-    taps = arrays.upload_vector(np.array(offsets, dtype=np.int32).reshape(-1))
+    table = np.array(offsets, dtype=np.int64).reshape(-1, 3)
+    taps = arrays.upload_vector(table.astype(np.int32).reshape(-1))
     w = np.ones(len(offsets)) if weights is None else np.asarray(weights, dtype=np.float64)
     w_buf = arrays.upload_vector(w.astype(compute))
 
-    lo = np.array(offsets, dtype=np.int64).reshape(-1, 3).min(axis=0)
-    hi = np.array(offsets, dtype=np.int64).reshape(-1, 3).max(axis=0)
-    bounds = [int(v) for pair in zip(lo, hi) for v in pair]
+    bounds = [int(v) for pair in zip(table.min(axis=0), table.max(axis=0)) for v in pair]
 
     def run(a, out, cval):
         kern(a, out, cval, taps, w_buf, *bounds)
@@ -999,14 +1013,13 @@ def _stencil_select_scratch(offsets: tuple, rank: int, mode: str,
     from .. import arrays
     key_np, _, _ = _order_keys(in_dtype)
     kern = _select_rows_kernel(mode, np.dtype(in_dtype), np.dtype(out_dtype))
-    taps = np.array(offsets, dtype=np.int32).reshape(-1, 3)
-    K = taps.shape[0]
+    K = len(offsets)
+    tap_buf = arrays.upload_vector(np.array(offsets, dtype=np.int32).reshape(-1))
 
     def run(a, out, cval):
         shape = tuple(int(n) for n in a.shape)
         total = shape[0] * shape[1] * shape[2]
         rows = int(max(1, min(total, SCRATCH_BYTES // (K * key_np.itemsize))))
-        tap_buf = arrays.upload_vector(taps.reshape(-1))
         scratch = arrays.empty_buffer((rows, K, 1), key_np)
         try:
             for start in range(0, total, rows):
