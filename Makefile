@@ -9,6 +9,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 COMPARE_ARGS ?=
 PYTEST_ARGS ?=
+# torch for the interop tests (tests/test_interop.py). Not a test extra: a plain `torch` from
+# PyPI is a multi-GB CUDA build. Here pip's find-links (/opt/wheels) has the CPU wheel;
+# elsewhere choose, e.g. TORCH="torch --index-url https://download.pytorch.org/whl/cpu",
+# or TORCH= to skip. A failed install only makes the interop tests skip.
+TORCH ?= torch==2.13.0
 
 .PHONY: setup compare test test-cpu test-vulkan vulkan-driver bench-quick gpu-wheels clean
 
@@ -18,6 +23,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	@if [ -n "$(TORCH)" ]; then $(PY) -m pip install --quiet $(TORCH) \
+	  || echo "setup: could not install $(TORCH); the interop tests (tests/test_interop.py) will skip"; \
+	else echo "setup: TORCH is empty; the interop tests (tests/test_interop.py) will skip"; fi
 	touch $(STAMP)
 
 compare: $(STAMP)
@@ -42,7 +50,9 @@ vulkan-driver:
 	    || echo "vulkan-driver: apt-get could not install mesa-vulkan-drivers (the Vulkan run will say so)"; \
 	fi
 
+# asv refuses to run before `asv machine` has described this machine (~/.asv-machine.json)
 bench-quick: $(STAMP)
+	@[ -f "$$HOME/.asv-machine.json" ] || $(VENV)/bin/asv machine --yes
 	MEDKERN_ARCH=$${MEDKERN_ARCH:-cpu} MEDKERN_BENCH_SHAPES=$${MEDKERN_BENCH_SHAPES:-512x512,128x128x128} \
 	  $(VENV)/bin/asv run --python=same --quick --show-stderr
 
@@ -55,4 +65,4 @@ gpu-wheels:
 	mkdir -p .wheels
 	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
 	  --platform manylinux_2_27_x86_64 --platform manylinux2014_x86_64 --platform any \
-	  -d .wheels taichi==1.7.4 dill pydicom
+	  -d .wheels taichi==1.7.4 dill pydicom nibabel

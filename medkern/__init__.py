@@ -8,6 +8,8 @@ start Taichi; the first kernel call does (see :func:`medkern.init`).
 from __future__ import annotations
 
 import os as _os
+from types import ModuleType as _ModuleType
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 # Before Taichi is imported anywhere: no banner, no version-check thread.
 _os.environ.setdefault("ENABLE_TAICHI_HEADER_PRINT", "0")
@@ -17,7 +19,7 @@ __version__ = "0.1.0"
 
 from .arrays import DeviceArray, asarray, asnumpy  # noqa: E402
 from .runtime import init  # noqa: E402
-from .volume import Volume  # noqa: E402
+from .volume import Volume, reorient  # noqa: E402
 
 _SUBMODULES = {
     "filters": "medkern.filters",
@@ -27,10 +29,15 @@ _SUBMODULES = {
     "runtime": "medkern.runtime",
 }
 
-__all__ = ["init", "asarray", "asnumpy", "DeviceArray", "Volume", "__version__", *_SUBMODULES]
+__all__ = ["init", "asarray", "asnumpy", "DeviceArray", "Volume", "reorient", "__version__",
+           *_SUBMODULES]
 
 
-def __getattr__(name: str):
+if _TYPE_CHECKING:  # type checkers see the submodules; at run time they load lazily
+    from . import filters, io, measurements, registry, runtime  # noqa: F401
+
+
+def __getattr__(name: str) -> _ModuleType:
     # Submodules load on first use: `import medkern` stays cheap and Taichi-free.
     if name in _SUBMODULES:
         import importlib

@@ -1,4 +1,4 @@
-"""Host <-> device arrays and the dtype policy.
+"""Host <-> device arrays, zero-copy interop (DLPack) and the dtype policy.
 
 Public functions accept numpy arrays of any layout (C, Fortran, strided views,
 read-only, big-endian) and return numpy arrays; given :class:`DeviceArray`
@@ -11,7 +11,36 @@ Every kernel sees a *buffer*: a C-contiguous, native-endian, 3-D array
 (1-D and 2-D data get leading axes of length 1). On the CPU arch a buffer is a
 numpy array (Taichi reads host memory in place, no copy); on CUDA and Vulkan it
 is a ``taichi.ndarray`` in device memory. A :class:`DeviceArray` owns one such
-buffer plus the logical shape and dtype.
+buffer plus the logical shape and dtype. A DeviceArray imported without a copy
+(below) on CUDA holds a :class:`DeviceMemory` instead: a numpy array object that
+only *describes* the other library's device memory (pointer, shape, dtype; it is
+never read on the host). Taichi passes a numpy argument's pointer to the kernel
+and, on CUDA, uses it in place when it is device memory (``on_cuda_device`` in
+Taichi 1.7's CUDA kernel launcher -- the path torch tensors take), so kernels
+read and write the other library's memory directly.
+
+Interop (DLPack, ``__cuda_array_interface__``)
+----------------------------------------------
+* ``DeviceArray.__dlpack__``/``__dlpack_device__`` (Python array API): the
+  consumer (``torch.from_dlpack``, ``np.from_dlpack``, ``cupy.from_dlpack``)
+  shares the buffer's memory -- a numpy buffer on the CPU arch; on CUDA the
+  ``taichi.ndarray``'s device pointer (``Program.get_ndarray_data_ptr_as_int``,
+  the raw allocation on Taichi's LLVM backends) or the imported memory. Taichi
+  launches on CUDA's legacy default stream, so a consumer on stream 1 or 2
+  (or ``None``) needs no synchronisation; any other stream gets a
+  ``runtime.sync()`` first. On CUDA, ``__cuda_array_interface__`` (version 3)
+  too. On Vulkan Taichi exposes no pointer to its device memory: ``__dlpack__``
+  raises ``BufferError`` unless the consumer asks for a host copy
+  (``dl_device=(kDLCPU, 0)``, e.g. ``np.from_dlpack(d, device="cpu")``).
+* :func:`asarray` imports any ``__dlpack__`` producer (torch, CuPy, JAX...)
+  **without a copy** when its memory is where the kernels run (host memory on
+  the CPU arch, CUDA device 0 on the CUDA arch), C-contiguous, writeable and of
+  a supported dtype (``dtype=`` unset or equal). Otherwise ``copy=None`` (the
+  default) copies and ``copy=False`` raises ``ValueError`` naming the reason;
+  ``copy=True`` always copies. numpy arrays (and lists) are different on
+  purpose: they are copied unless ``copy=False`` (then shared on the CPU arch
+  when possible, else ``ValueError``), so a DeviceArray never silently aliases a
+  numpy array and code behaves the same on every arch.
 
 Dtype policy (follows ``scipy.ndimage``)
 ---------------------------------------
@@ -27,7 +56,11 @@ Dtype policy (follows ``scipy.ndimage``)
   truncation toward zero, then wrap-around modulo 2**bits (e.g. -1.0 -> 255
   for uint8). Intermediate passes of separable filters are stored in the
   output dtype, as SciPy does.
-* bool, complex, float16 and object inputs are rejected with ``TypeError``.
+* float16 and bfloat16 (numpy float16; torch/CuPy half tensors) are converted
+  to float32 on the way in and the float32 result back on the way out, by the
+  filters (:mod:`medkern.algorithms.job`); a DeviceArray holds neither
+  (:func:`asarray` raises ``TypeError``). SciPy refuses float16: a deviation.
+* bool, complex and object inputs are rejected with ``TypeError``.
 """
 from __future__ import annotations
 
@@ -35,7 +68,7 @@ from typing import Any
 
 import numpy as np
 
-from . import runtime
+from . import dlpack, runtime
 
 #: numpy dtypes a kernel can read or write, with their Taichi names.
 _TI_NAMES = {
@@ -110,6 +143,159 @@ class DeviceArray:
         buf = empty_buffer(shape3(self.shape), self.dtype)
         copy_buffer(self._buf, buf)
         return DeviceArray(buf, self.shape, self.dtype)
+
+    # ------------------------------------------------------------ interop (array API, CUDA)
+    def __dlpack_device__(self) -> tuple:
+        """``(device type, device id)`` of the memory: (kDLCPU, 0), (kDLCUDA, 0) or (kDLVulkan, 0)."""
+        return _arch_device()
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: bool | None = None) -> Any:
+        """Export as a DLPack capsule sharing this array's memory (Python array API).
+
+        Parameters
+        ----------
+        stream : int, optional
+            CUDA: the consumer's stream (``None``/1: legacy default, 2: per-thread
+            default -- both ordered after medkern's kernels -- -1: no synchronisation;
+            another stream gets a device synchronisation first). Host: ``None`` only.
+        max_version : tuple of int, optional
+            The consumer's highest DLPack version; (1, x) gets a versioned capsule.
+        dl_device : tuple, optional
+            The device the consumer wants; only this array's device, or the host
+            ``(kDLCPU, 0)`` as a copy.
+        copy : bool, optional
+            ``True``: export a copy; ``False``: never copy (``BufferError`` where the
+            memory cannot be shared); ``None``: copy only for another ``dl_device``.
+
+        Raises
+        ------
+        BufferError
+            On Vulkan (Taichi exposes no device pointer there) unless a host copy
+            is asked for, or for a device this array cannot go to.
+        """
+        if copy not in (None, True, False):
+            raise ValueError(f"copy must be None, True or False, got {copy!r}")
+        own = _arch_device()
+        want = own if dl_device is None else (int(dl_device[0]), int(dl_device[1]))
+        if want != own:
+            if want == (dlpack.CPU, 0) and copy is not False:
+                if stream is not None:
+                    raise BufferError(f"stream must be None for a host export, got {stream!r}")
+                host = asnumpy(self)
+                return dlpack.export(host.ctypes.data, host.shape, host.dtype, host,
+                                     max_version=max_version, copied=True)
+            raise BufferError(
+                f"a DeviceArray on {_device_name(own)} cannot be exported to "
+                f"{_device_name(want)}" + (" without a copy (copy=False)" if copy is False else "")
+                + "; the host (kDLCPU, 0) is the only other device it can go to, as a copy")
+        if own[0] == dlpack.VULKAN:
+            raise BufferError(
+                "DLPack export is not possible on the Vulkan arch: Taichi 1.7 gives no pointer "
+                "to its Vulkan device memory that another library could use. Ask for a host "
+                "copy instead (np.from_dlpack(d, device='cpu'), torch.from_dlpack(d.__dlpack__("
+                "dl_device=(1, 0))), or medkern.asnumpy(d)), or run on the cpu/cuda arch")
+        if own[0] == dlpack.CPU:
+            if stream is not None:
+                raise BufferError(f"stream must be None for host memory, got {stream!r}")
+        else:
+            _order_after_kernels(stream)
+        arr = self.copy() if copy is True else self
+        buf = arr._buf
+        readonly = isinstance(buf, np.ndarray) and not buf.flags.writeable
+        return dlpack.export(buffer_pointer(buf), arr.shape, arr.dtype, buf, device=own,
+                             max_version=max_version, readonly=readonly, copied=copy is True)
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """CUDA Array Interface (version 3) of the device memory; CUDA arch only."""
+        if not runtime.is_initialized() or runtime.arch() != "cuda":
+            raise AttributeError("__cuda_array_interface__ exists on the cuda arch only "
+                                 f"(medkern runs on {runtime.arch() if runtime.is_initialized() else 'nothing yet'})")
+        return {"version": 3, "shape": self.shape, "typestr": self.dtype.str, "strides": None,
+                "data": (buffer_pointer(self._buf) if self.size else 0, False),
+                # medkern's kernels run on the legacy default stream
+                "stream": 1}
+
+
+class DeviceMemory(np.ndarray):
+    """A numpy array object that only *describes* device memory another library owns.
+
+    Its data pointer is a CUDA device address: Taichi passes it to kernels in
+    place, but nothing may read it on the host (numpy would fault). medkern's
+    own functions copy it with a kernel (:func:`download`, :func:`copy_buffer`);
+    ufuncs and ``repr`` refuse it.
+    """
+
+    __array_ufunc__ = None
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise TypeError(f"{func.__name__}: medkern.arrays.DeviceMemory is device memory; "
+                        "copy it with medkern.asnumpy")
+
+    def __repr__(self) -> str:
+        return (f"DeviceMemory(shape={self.shape}, dtype={self.dtype.name}, "
+                f"pointer={self.ctypes.data:#x})")
+
+    __str__ = __repr__
+
+
+def _arch_device() -> tuple:
+    return {"cpu": (dlpack.CPU, 0), "cuda": (dlpack.CUDA, 0),
+            "vulkan": (dlpack.VULKAN, 0)}[runtime.arch()]
+
+
+def _device_name(device: tuple) -> str:
+    return f"{dlpack.DEVICE_NAMES.get(int(device[0]), f'device type {device[0]}')}:{device[1]}"
+
+
+def _order_after_kernels(stream: Any) -> None:
+    """Make medkern's launched kernels visible to work on a consumer's CUDA ``stream``.
+
+    Taichi 1.7 launches every CUDA kernel on the legacy default stream: the legacy
+    default stream itself (``None``/1) and the per-thread default stream (2) are
+    ordered after it; -1 means the consumer wants no synchronisation. Other streams
+    may be non-blocking: the device is synchronised (host wait) first.
+    """
+    if stream is None or (isinstance(stream, int) and stream in (-1, 1, 2)):
+        return
+    if isinstance(stream, int) and stream == 0:
+        raise BufferError("stream=0 is ambiguous for CUDA in DLPack; use 1 for the legacy "
+                          "default stream or 2 for the per-thread one")
+    runtime.sync()
+
+
+def exportable(d: "DeviceArray", device: tuple) -> bool:
+    """Whether ``d`` can be handed to a consumer on ``device`` without a copy."""
+    own = _arch_device()
+    return own[0] != dlpack.VULKAN and tuple(int(v) for v in device) == own
+
+
+def buffer_pointer(buf: Any) -> int:
+    """The address of a kernel buffer's first element (host or device memory)."""
+    if isinstance(buf, np.ndarray):
+        return int(buf.ctypes.data)
+    ti = runtime.ensure_init()
+    # Taichi's LLVM backends (CPU, CUDA) allocate an ndarray as one raw allocation and
+    # return its address here; Vulkan and other graphics backends return 0.
+    ptr = int(ti.lang.impl.get_runtime().prog.get_ndarray_data_ptr_as_int(buf.arr))
+    if not ptr:
+        raise BufferError(f"Taichi gives no pointer to its {runtime.arch()} device memory")
+    return ptr
+
+
+def _buffer_dtype(buf: Any) -> np.dtype:
+    if isinstance(buf, np.ndarray):
+        return buf.dtype
+    return np.dtype(_NP_FROM_TI[str(buf.dtype)])
+
+
+def _kernel_copy(src: Any, dst: Any) -> None:
+    """``dst[...] = src`` by a kernel (C cast semantics between dtypes); any buffers."""
+    from .kernels import dsl, filters as kf  # deferred: the kernels import this module
+    kern = dsl.pointwise(kf.identity, (_buffer_dtype(src),), _buffer_dtype(dst))
+    with runtime.lock:
+        kern(src, dst)
 
 
 def _native_host(x: np.ndarray) -> np.ndarray:
@@ -191,6 +377,10 @@ def upload_vector(x: np.ndarray) -> Any:
 
 def download(buf: Any, shape: tuple[int, ...]) -> np.ndarray:
     """A numpy array with the contents of a buffer (no copy of a CPU buffer)."""
+    if isinstance(buf, DeviceMemory):
+        host = empty_buffer(tuple(buf.shape), buf.dtype)
+        _kernel_copy(buf, host)
+        buf = host
     if isinstance(buf, np.ndarray):
         return buf.reshape(shape)
     with runtime.lock:
@@ -199,7 +389,9 @@ def download(buf: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 def copy_buffer(src: Any, dst: Any) -> None:
     """Copy one kernel buffer into another of the same shape and dtype."""
-    if isinstance(dst, np.ndarray):
+    if isinstance(src, DeviceMemory) or isinstance(dst, DeviceMemory):
+        _kernel_copy(src, dst)  # never touch device memory from the host
+    elif isinstance(dst, np.ndarray):
         np.copyto(dst, src if isinstance(src, np.ndarray) else src.to_numpy())
     elif isinstance(src, np.ndarray):
         with runtime.lock:
@@ -209,37 +401,99 @@ def copy_buffer(src: Any, dst: Any) -> None:
             dst.copy_from(src)
 
 
-def asarray(x: Any, dtype: Any = None) -> DeviceArray:
-    """Copy an array to the device (a no-op for a :class:`DeviceArray` of that dtype).
+def asarray(x: Any, dtype: Any = None, *, copy: bool | None = None) -> DeviceArray:
+    """An array where the kernels run: a :class:`DeviceArray`.
 
     Parameters
     ----------
-    x : array_like or DeviceArray
-        Data of a supported dtype (float32/64, (u)int8/16/32/64, bool is stored
-        as uint8 and rejected by the filters).
+    x : array_like, DeviceArray or DLPack producer
+        Data of a supported dtype (float32/64, (u)int8/16/32/64; bool is stored
+        as uint8 and rejected by the filters). A torch tensor, CuPy array or any
+        other object with ``__dlpack__`` is **shared, not copied**, when it lives
+        where the kernels run (the host on the CPU arch, CUDA device 0 on the
+        CUDA arch) and is C-contiguous, writeable and of a supported dtype: a
+        write on either side is seen on the other. numpy arrays and lists are
+        copied (unless ``copy=False``), so a DeviceArray never silently aliases
+        numpy memory.
     dtype : data-type, optional
-        Convert to this dtype first (on the host).
+        Convert to this dtype (numpy data: on the host; a producer's device
+        memory: on the device, C cast semantics). Implies a copy if it differs.
+    copy : bool, optional
+        ``None`` (default): DLPack producers are shared when they can be and
+        copied otherwise; numpy arrays are copied. ``True``: always copy.
+        ``False``: never copy -- ``ValueError`` naming the reason (not
+        C-contiguous, read-only, on another device, a dtype conversion, a
+        GPU arch for numpy data...) where the memory cannot be shared. numpy
+        arrays are shared on the CPU arch only.
 
     Returns
     -------
     DeviceArray
+
+    Raises
+    ------
+    TypeError
+        Unsupported dtype (float16/bfloat16 included: the filters take those
+        directly, computing in float32, but a DeviceArray does not hold them).
+    ValueError
+        Not 1-3 D, too large, on a device medkern does not run on, or
+        ``copy=False`` where a copy is needed.
     """
+    return import_array(x, dtype, copy, "x")
+
+
+def is_dlpack_producer(x: Any) -> bool:
+    """Whether ``x`` is another library's array speaking DLPack (numpy excluded)."""
+    return (hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__")
+            and not isinstance(x, (np.ndarray, np.generic, DeviceArray)))
+
+
+def import_array(x: Any, dtype: Any = None, copy: bool | None = None,
+                 name: str = "x") -> DeviceArray:
+    """:func:`asarray` with the parameter name used in error messages."""
+    if copy not in (None, True, False):
+        raise ValueError(f"copy must be None, True or False, got {copy!r}")
     if isinstance(x, DeviceArray):
         if dtype is None or np.dtype(dtype) == x.dtype:
-            return x
+            return x.copy() if copy is True else x
+        if copy is False:
+            raise ValueError(f"{name}: converting {x.dtype} to {np.dtype(dtype)} needs a copy "
+                             "(copy=False)")
         x = asnumpy(x)
+    elif is_dlpack_producer(x):
+        return _from_dlpack(x, dtype, copy, name)
     host = np.asarray(x, dtype=dtype)
+    if copy is False:
+        if not (isinstance(x, np.ndarray) and np.may_share_memory(host, x)):
+            raise ValueError(f"{name} cannot be used without a copy (copy=False): "
+                             + (f"dtype={np.dtype(dtype)} converts its {x.dtype} data"
+                                if isinstance(x, np.ndarray) else
+                                f"a {type(x).__name__} must be converted to an array"))
+        return _share_host(host, name, "numpy data")
+    return _from_host(host, name)
+
+
+def _check_storable(dtype: np.dtype, shape: tuple, name: str) -> None:
+    if dtype not in _TI_NAMES:
+        hint = ""
+        if dtype.kind == "f" and dtype.itemsize == 2:
+            hint = ("; the filters accept float16/bfloat16 data directly (computed in float32), "
+                    "a DeviceArray cannot hold it: convert with .astype(np.float32)")
+        raise TypeError(f"{name}: dtype {dtype} cannot live on the device; "
+                        f"supported: {', '.join(d.name for d in SUPPORTED_DTYPES)}{hint}")
+    if not 1 <= len(shape) <= 3:
+        raise ValueError(f"{name}: device arrays are 1-3 dimensional, got ndim={len(shape)}")
+    from .checks import index_range
+    index_range(shape, name)
+
+
+def _from_host(host: np.ndarray, name: str) -> DeviceArray:
+    """A DeviceArray holding a copy of host data."""
     if host.dtype == bool:
         host = host.astype(np.uint8)
     if not host.dtype.isnative:  # e.g. big-endian '>f4': store native
         host = host.astype(host.dtype.newbyteorder("="))
-    if host.dtype not in _TI_NAMES:
-        raise TypeError(f"x: dtype {host.dtype} cannot live on the device; "
-                        f"supported: {', '.join(d.name for d in SUPPORTED_DTYPES)}")
-    if not 1 <= host.ndim <= 3:
-        raise ValueError(f"x: device arrays are 1-3 dimensional, got ndim={host.ndim}")
-    from .checks import index_range
-    index_range(host.shape, "x")
+    _check_storable(host.dtype, host.shape, name)
     if host.size == 0:
         # no kernel runs on an empty array (the filters reject it), and GPU
         # ndarrays cannot have a zero-length axis: keep it on the host
@@ -248,6 +502,107 @@ def asarray(x: Any, dtype: Any = None) -> DeviceArray:
     if isinstance(buf, np.ndarray) and np.shares_memory(buf, host):
         buf = buf.copy()  # the device array must not alias the caller's memory
     return DeviceArray(buf, host.shape, host.dtype)
+
+
+def _unshareable(view: np.ndarray) -> str | None:
+    """Why the kernels cannot use this memory as a buffer in place (``None``: they can)."""
+    if view.dtype == bool:
+        return "bool data is stored as uint8"
+    if not view.dtype.isnative:
+        return "its byte order is not native"
+    if not view.flags.c_contiguous:
+        return (f"it is not C-contiguous (strides {view.strides} for shape {view.shape}); "
+                "medkern's kernels read C-contiguous memory: make it contiguous first "
+                "(.contiguous(), np.ascontiguousarray) or let it be copied")
+    if not view.flags.aligned:
+        return "its data is not aligned"
+    if not view.flags.writeable:
+        return "it is read-only (a DeviceArray is writable: output= writes into it)"
+    return None
+
+
+def _share_host(host: np.ndarray, name: str, source: str) -> DeviceArray:
+    """A DeviceArray over host memory, without a copy (``copy=False``), or ``ValueError``."""
+    _check_storable(host.dtype.newbyteorder("=") if host.dtype != bool else np.dtype(np.uint8),
+                    host.shape, name)
+    reason = None
+    if not runtime.is_cpu():
+        reason = (f"{source} lives in host memory and medkern runs on the {runtime.arch()} arch, "
+                  "whose kernels read device memory")
+    else:
+        reason = _unshareable(host)
+    if reason:
+        raise ValueError(f"{name} cannot be used without a copy (copy=False): {reason}")
+    return DeviceArray(host.reshape(shape3(host.shape)), host.shape, host.dtype)
+
+
+def _from_dlpack(x: Any, dtype: Any, copy: bool | None, name: str,
+                 made_contiguous: bool = False) -> DeviceArray:
+    """Import a DLPack producer's memory: shared when possible (see :func:`asarray`)."""
+    if getattr(x, "requires_grad", False) and hasattr(x, "detach"):
+        x = x.detach()  # torch: DLPack refuses tensors in an autograd graph; same memory
+    dev = tuple(int(v) for v in x.__dlpack_device__())
+    arch = runtime.arch()
+    on_host = dev[0] in (dlpack.CPU, dlpack.CUDA_HOST)
+    on_gpu = arch == "cuda" and dev[0] == dlpack.CUDA
+    if not (on_host or on_gpu):
+        raise ValueError(
+            f"{name} is on {_device_name(dev)} but medkern runs on the {arch} arch; move it "
+            "(e.g. .cpu()) or run medkern where it is (medkern.init('cuda') for CUDA data)")
+    if on_gpu and dev[1] != 0:
+        raise ValueError(f"{name} is on cuda:{dev[1]}; medkern's CUDA runtime (Taichi) uses "
+                         "device 0 (select the GPU with CUDA_VISIBLE_DEVICES)")
+    # CUDA: ask the producer to make the data ready for the legacy default stream,
+    # where Taichi launches every kernel
+    try:
+        view, _ = dlpack.consume(x, None if on_host else 1)
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc}; supported: "
+                        f"{', '.join(d.name for d in SUPPORTED_DTYPES)}") from None
+    want = view.dtype if dtype is None else np.dtype(dtype)
+    if want == bool:
+        want = np.dtype(np.uint8)
+    _check_storable(view.dtype if view.dtype != bool else np.dtype(np.uint8), view.shape, name)
+    _check_storable(want, view.shape, name)
+    shared = on_host if arch == "cpu" else on_gpu
+    if not shared:
+        reason = (f"its memory is on {_device_name(dev)} and medkern runs on the {arch} arch "
+                  "(device memory of its own)")
+    else:
+        reason = _unshareable(view)
+        if reason is None and want != view.dtype:
+            reason = f"dtype={want} converts its {view.dtype} data"
+    if reason is None and copy is not True and view.size:
+        buf = view.reshape(shape3(view.shape))
+        if on_gpu:
+            buf = buf.view(DeviceMemory)
+        return DeviceArray(buf, view.shape, view.dtype)
+    if copy is False:
+        raise ValueError(f"{name} cannot be used without a copy (copy=False): {reason}")
+    if on_host or view.size == 0:
+        return _from_host(np.asarray(view, dtype=want) if view.size else np.empty(view.shape, want),
+                          name)
+    # device memory (CUDA): copy on the device
+    if not (view.flags.c_contiguous and view.flags.aligned):
+        if made_contiguous:
+            raise ValueError(f"{name}: the contiguous copy of {type(x).__name__} is not "
+                             "C-contiguous either")
+        return _from_dlpack(_contiguous_copy(x, name), dtype, None, name, made_contiguous=True)
+    src = (view.view(np.uint8) if view.dtype == bool else view).reshape(shape3(view.shape))
+    out = empty_buffer(shape3(view.shape), want)
+    _kernel_copy(src.view(DeviceMemory), out)
+    return DeviceArray(out, view.shape, want)
+
+
+def _contiguous_copy(x: Any, name: str) -> Any:
+    """A C-contiguous copy of a producer's array, made by its own library (on its device)."""
+    if hasattr(x, "contiguous"):  # torch
+        return x.contiguous()
+    try:
+        return x.copy(order="C")  # CuPy and other numpy-like libraries
+    except (AttributeError, TypeError):
+        raise ValueError(f"{name} is not C-contiguous and {type(x).__name__} has neither "
+                         ".contiguous() nor .copy(order='C'): make it contiguous first") from None
 
 
 def asnumpy(x: Any) -> np.ndarray:

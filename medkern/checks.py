@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .arrays import SUPPORTED_DTYPES, DeviceArray
+from .interop import HALF, dtype_name
 
 #: Boundary modes and their aliases: for filters the ``grid-`` names are the same mode.
 MODE_ALIASES = {
@@ -65,7 +66,7 @@ def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
         elif dt.kind == "c":
             hint = "; filter the real and imaginary parts separately"
         elif dt == np.float16:
-            hint = "; convert with .astype(np.float32)"
+            hint = "; the filters take float16 (computed in float32), this function does not"
         else:
             hint = ""
         raise TypeError(f"{name} has unsupported dtype {dt}{hint} "
@@ -229,10 +230,26 @@ def weights_array(value: Any, ndim: int, name: str = "weights") -> np.ndarray:
     return w
 
 
-def output(value: Any, shape: tuple[int, ...], in_dtype: np.dtype, device: bool):
-    """``(dtype, target)``: the output dtype, and the array to write into (or ``None``)."""
+def _supported(dt: np.dtype, what: str) -> np.dtype:
+    if dt.newbyteorder("=") not in SUPPORTED_DTYPES:
+        raise TypeError(f"{what} is not supported (supported: "
+                        f"{', '.join(d.name for d in SUPPORTED_DTYPES)}, and float16)")
+    return dt.newbyteorder("=")
+
+
+def output(value: Any, shape: tuple[int, ...], in_dtype: np.dtype, device: bool,
+           half: str | None = None):
+    """``(dtype, target, cast)`` for numpy and DeviceArray inputs.
+
+    ``dtype``: what the kernels write; ``target``: the array to write into (or
+    ``None``); ``cast``: the half-precision dtype name the (float32) result is
+    converted to on delivery (or ``None``). ``half`` names the input's half
+    dtype, which is then the default output dtype.
+    """
     if value is None:
-        return np.dtype(in_dtype), None
+        if half:
+            return np.dtype(np.float32), None, half
+        return np.dtype(in_dtype), None, None
     if isinstance(value, (np.ndarray, DeviceArray)):
         if tuple(value.shape) != tuple(shape):
             raise ValueError(f"output has shape {tuple(value.shape)}, expected {tuple(shape)}")
@@ -241,14 +258,49 @@ def output(value: Any, shape: tuple[int, ...], in_dtype: np.dtype, device: bool)
         if isinstance(value, np.ndarray) and not value.flags.writeable:
             raise ValueError("output is read-only")
         dt = value.dtype
-        if dt.newbyteorder("=") not in SUPPORTED_DTYPES:
-            raise TypeError(f"output has unsupported dtype {dt}")
-        return dt.newbyteorder("="), value
-    try:
-        dt = np.dtype(value)
-    except TypeError:
-        raise TypeError(f"output must be None, a dtype or an array, got {type(value).__name__}") from None
-    if dt not in SUPPORTED_DTYPES:
-        raise TypeError(f"output dtype {dt} is not supported "
-                        f"(supported: {', '.join(d.name for d in SUPPORTED_DTYPES)})")
-    return dt, None
+        if isinstance(value, np.ndarray) and dt.kind == "f" and dt.itemsize == 2:
+            return np.dtype(np.float32), value, None  # float16: written (cast) at delivery
+        return _supported(dt, f"output has dtype {dt}, which"), value, None
+    name = dtype_name(value)
+    if name is None:
+        raise TypeError(f"output must be None, a dtype or an array, got {type(value).__name__}")
+    if name in HALF:
+        if device:
+            raise TypeError(f"output dtype {name}: a medkern.DeviceArray cannot hold it (the "
+                            "result of device input stays on the device); use float32")
+        if name == "bfloat16":
+            raise TypeError("output dtype bfloat16 exists for torch tensors only (numpy has none)")
+        return np.dtype(np.float32), None, name
+    return _supported(np.dtype(name), f"output dtype {name}"), None, None
+
+
+def foreign_output(value: Any, shape: tuple[int, ...], in_dtype: np.dtype, half: str | None,
+                   library: Any):
+    """:func:`output` for another library's input (``library``: a :class:`medkern.interop.Library`).
+
+    ``output=`` is ``None``, a dtype (numpy's, or the library's, e.g. ``torch.bfloat16``)
+    or an array of the input's library (written with a copy at the end).
+    """
+    if value is None:
+        return output(None, shape, in_dtype, False, half)
+    if library.is_array(value):
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(f"output has shape {tuple(value.shape)}, expected {tuple(shape)}")
+        name = library.dtype_of(value) or "unknown"
+        if name in HALF:
+            return np.dtype(np.float32), value, None
+        try:
+            dt = np.dtype(name)
+        except TypeError:
+            raise TypeError(f"output has unsupported dtype {name}") from None
+        return _supported(dt, f"output has dtype {name}, which"), value, None
+    if isinstance(value, (np.ndarray, DeviceArray)) or hasattr(value, "__dlpack__"):
+        raise TypeError(f"output must be a {library.name} (like input), a dtype or None, "
+                        f"got {type(value).__name__}")
+    name = dtype_name(value)
+    if name is None:
+        raise TypeError(f"output must be None, a dtype or a {library.name}, "
+                        f"got {type(value).__name__}")
+    if name in HALF:
+        return np.dtype(np.float32), None, name
+    return _supported(np.dtype(name), f"output dtype {name}"), None, None

@@ -12,14 +12,20 @@ Subcommands:
 ``medkern info PATH [--series UID]``
     The DICOM series in a file or directory (uid, modality, description,
     slices, shape) and, for the chosen or only series, its geometry (shape,
-    spacing, orientation, origin), value range and rescale.
+    spacing, orientation, origin), value range and rescale. Files that cannot
+    be read and series that cannot be read as a volume are counted by reason
+    in a summary at the end.
 
-Exit codes: 0 success (every result agrees), 1 some result disagrees with the
-reference, 2 usage error (bad option, unknown algorithm, unavailable arch,
-unreadable or non-DICOM input, a ``--size`` beyond the available memory, an
-``--out`` that is not a writable directory, memory exhausted during the run).
-Errors are one line on stderr; files of a DICOM directory that cannot be read
-are reported on one ``warning:`` line and skipped.
+Exit codes: 0 success (every result agrees; ``info``: everything readable),
+1 some result disagrees with the reference, 2 usage error (bad option, unknown
+algorithm, unavailable arch, a ``MEDKERN_PLUGINS`` entry that cannot be
+loaded, unreadable or non-DICOM input, a ``--size`` beyond the available
+memory, an ``--out`` that is not a writable directory, memory exhausted during
+the run), 3 (``info``) the series were listed but some DICOM files of PATH
+could not be read, or some series not as a volume. Errors are one line on
+stderr and speak the command line's options (``--series UID``, not the
+library's ``series_uid=``); ``compare`` reports the files of a DICOM directory
+that cannot be read on one ``warning:`` line and skips them.
 """
 from __future__ import annotations
 
@@ -27,11 +33,14 @@ import argparse
 import contextlib
 import math
 import os
+import re
 import sys
 import warnings
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
+#: ``medkern info``: the series were listed, but some files (or series) could not be read.
+EXIT_PARTIAL = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -120,7 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
         "shape) and, for the chosen or only series, its shape, spacing, orientation, "
         "origin, value range and rescale. With several series and no --series, every "
         "series is shown (with details when they are small enough to load quickly). "
-        "Exit code 0, or 2 for a missing, unreadable or non-DICOM PATH.")
+        "DICOM files that cannot be read are skipped and, with the series that cannot "
+        "be read as a volume, counted by reason in a summary at the end. "
+        "Exit code 0: everything readable; 3: the series were listed but some files "
+        "(or series) could not be read; 2: a missing, unreadable or non-DICOM PATH, an "
+        "unknown --series, or the series to describe (--series UID, or the only image "
+        "series) cannot be read.")
     info.add_argument("path", metavar="PATH", help="a DICOM file or a directory of them")
     info.add_argument("--series", metavar="UID", default=None, help="the series to describe")
     info.set_defaults(handler=_info)
@@ -129,8 +143,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _error(parser: argparse.ArgumentParser, message: str) -> int:
     # one line, like argparse's own errors
-    print(f"{parser.prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    print(f"{parser.prog}: error: {_cli_text(message)}", file=sys.stderr)
     return EXIT_USAGE
+
+
+#: The library's wording -> the command line's: a CLI user has options (``--series UID``),
+#: not Python parameters (``series_uid=``). Applied to every message the CLI relays.
+_CLI_WORDING: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"choose one with series_uid= \(see medkern\.io\.list_series\)"),
+     "choose one with --series UID (see `medkern info PATH`)"),
+    (re.compile(r"no series with SeriesInstanceUID (\S+?);"), r"no series \1 (--series \1);"),
+    (re.compile(r"\bseries_uid=\s*"), "--series "),
+    (re.compile(r"\bsee medkern\.io\.list_series\b"), "see `medkern info PATH`"),
+    (re.compile(r"[;,]?\s*read with rescale=False( for the stored values)?"),
+     "; the command line reads rescaled values only (in Python, "
+     "medkern.io.read_dicom(PATH, rescale=False) gives the stored values)"),
+    (re.compile(r"Pass resample=True to interpolate linearly onto a uniform grid, or a "
+                r"larger spacing_tolerance"),
+     "The command line reads evenly spaced series only (in Python, "
+     "medkern.io.read_dicom(PATH, resample=True) interpolates onto a uniform grid and "
+     "spacing_tolerance= widens the tolerance)"),
+)
+
+
+def _cli_text(message: Any) -> str:
+    """``message`` on one line, in the command line's terms (see :data:`_CLI_WORDING`)."""
+    text = " ".join(str(message).split())
+    for pattern, replacement in _CLI_WORDING:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _about_input(option: str, path: Any, exc: BaseException) -> str:
+    """``--dicom PATH: why``: the library's message, without repeating PATH at its start."""
+    text, where = _exc_text(exc), os.fspath(path)
+    for prefix in (where, where.rstrip(os.sep)):
+        if prefix and text.startswith(prefix + ": "):
+            text = text[len(prefix) + 2:]
+            break
+    return f"{option} {where}: {text}"
 
 
 @contextlib.contextmanager
@@ -160,6 +211,10 @@ def _dicom_warnings(parser: argparse.ArgumentParser) -> Iterator[None]:
 def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import compare, registry, runtime
 
+    try:  # the first registry call loads MEDKERN_PLUGINS: a bad entry is a usage error
+        registry.algorithms()
+    except registry.PluginError as exc:
+        return _error(parser, str(exc))
     if args.list:
         algs = registry.algorithms()
         width = max(len(a.name) for a in algs)
@@ -188,7 +243,7 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             with _dicom_warnings(parser):
                 loaded = _load_dicom_input(args, parser)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a one-line error
-            return _error(parser, f"--dicom {args.dicom}: {_exc_text(exc)}")
+            return _error(parser, _about_input("--dicom", args.dicom, exc))
         if isinstance(loaded, int):
             return loaded
         x, input_desc = loaded
@@ -218,7 +273,15 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         runtime.init(args.arch)
         info = runtime.info()
     except (runtime.BackendUnavailableError, RuntimeError, ValueError) as exc:
-        return _error(parser, f"--arch {args.arch or os.environ.get('MEDKERN_ARCH', 'auto')}: {exc}")
+        if args.arch is not None:
+            return _error(parser, f"--arch {args.arch}: {exc}")
+        # no --arch: the arch came from the environment; name it, not an option not given
+        env = os.environ.get("MEDKERN_ARCH")
+        text = str(exc)
+        if env is not None and text.startswith("MEDKERN_ARCH "):
+            text = text[len("MEDKERN_ARCH "):]
+        where = f"MEDKERN_ARCH={env}" if env is not None else "--arch auto (the default)"
+        return _error(parser, f"{where}: {text}")
 
     print(compare.header_line(info, input_desc), flush=True)
     progress = compare.Progress(len(algs), sys.stderr, enabled=not args.quiet)
@@ -291,13 +354,13 @@ def orientation_label(direction: Any, tolerance_deg: float = 1.0) -> str:
     """``"axial"``, ``"coronal"``, ``"sagittal"`` or ``"oblique (nearest axial, 12.0 deg)"``.
 
     From the slice normal, the cross product of the row and column direction
-    cosines (the first two columns of a :class:`~medkern.Volume`'s
-    ``direction``): the plane is named after the patient axis the normal is
-    within ``tolerance_deg`` of (x: sagittal, y: coronal, z: axial).
+    cosines (columns 2 and 1 of a :class:`~medkern.Volume`'s ``direction``, which
+    follows the array's axis order): the plane is named after the patient axis the
+    normal is within ``tolerance_deg`` of (x: sagittal, y: coronal, z: axial).
     """
     import numpy as np
     d = np.asarray(direction, dtype=float).reshape(3, 3)
-    normal = np.cross(d[:, 0], d[:, 1])
+    normal = np.cross(d[:, 2], d[:, 1])
     norm = float(np.linalg.norm(normal))
     if not np.isfinite(norm) or norm < 1e-6:
         return "unknown (degenerate direction cosines)"
@@ -313,7 +376,7 @@ def _g(v: float) -> str:
     return f"{float(v):.6g}"
 
 
-def _vec(v: Sequence[float]) -> str:
+def _vec(v: Iterable[float]) -> str:
     return "(" + ", ".join(_g(0.0 if abs(float(c)) < 5e-7 else c) for c in v) + ")"
 
 
@@ -406,7 +469,8 @@ def _value_range(arr: Any) -> str:
 def _volume_details(vol: Any, entry: dict | None) -> list[str]:
     import numpy as np
     from .compare import shape_str
-    axes = ("z", "y", "x")[-vol.ndim:] if vol.ndim <= 3 else tuple(f"a{i}" for i in range(vol.ndim))
+    axes = ("c", "z", "y", "x")[-vol.ndim:]  # 4-D: a leading component axis
+    space_axes = axes[-len(vol.spacing):]
     d = np.asarray(vol.direction, dtype=float).reshape(3, 3)
     rows = [
         ("modality", vol.modality or "-"),
@@ -420,11 +484,12 @@ def _volume_details(vol: Any, entry: dict | None) -> list[str]:
                                                   if files else "")))
     rows += [
         ("shape", f"{shape_str(vol.shape)} ({', '.join(axes)})"),
-        ("spacing", f"{' x '.join(_g(s) for s in vol.spacing)} mm ({', '.join(axes)})"),
+        ("spacing", f"{' x '.join(_g(s) for s in vol.spacing)} mm ({', '.join(space_axes)})"),
         ("orientation", orientation_label(d)),
-        ("  row (x)", _vec(d[:, 0])),
+        ("  axis codes", f"{vol.orientation()} (x, y, z: where columns, rows, slices point)"),
+        ("  row (x)", _vec(d[:, 2])),
         ("  column (y)", _vec(d[:, 1])),
-        ("  slice (z)", _vec(d[:, 2])),
+        ("  slice (z)", _vec(d[:, 0])),
         ("origin", f"{_vec(vol.origin)} mm"),
         ("values", _value_range(vol.array)),
         ("rescale", _rescale_text(vol)),
@@ -445,29 +510,141 @@ def _voxels(entry: dict) -> int:
     return n * (n_slices if len(shape) < 3 and n_slices > 1 else 1)
 
 
+#: How many file names (or series UIDs) the summary of ``medkern info`` names per reason;
+#: the rest are counted.
+INFO_SUMMARY_NAMES = 3
+
+
+def _scan_dicom(path: str) -> tuple[list[dict], list[tuple[str, Any]], int, str]:
+    """(series, unreadable, n_files, label) of ``path`` from one scan of the headers.
+
+    ``series`` as :func:`medkern.io.list_series` gives them (with ``unreadable``: the files
+    of the series that cannot be read); ``unreadable`` every DICOM file that could not be
+    read, with the reader's :class:`~medkern.io.DicomError`; ``n_files`` the files looked
+    at. It is list_series's own scan, kept whole: list_series reports the unreadable files
+    in one DicomWarning that names only the first few.
+    """
+    from .io import dicom
+
+    files, explicit, label = dicom._collect(path)
+    with dicom._quiet_pydicom():
+        scan = dicom._scan(files, explicit, label)
+        series = [dicom._summary(uid, its) for uid, its in dicom._group(scan.items).items()]
+        for entry in series:
+            entry["unreadable"] = [f for f, _ in scan.broken_in(entry["uid"])]
+    return series, [(f, err) for f, err, _ in scan.broken], len(files), label
+
+
+def _reason_kind(reason: str) -> str:
+    """The kind of problem a reader message describes, to count alike ones together: its
+    first clause without parenthesised details, quoted values or trailing numbers
+    (``invalid NumberOfFrames '1A' (expected one integer)`` -> ``invalid NumberOfFrames``)."""
+    text = reason
+    while True:
+        shorter = re.sub(r"\s*\([^()]*\)", "", text)
+        if shorter == text:
+            break
+        text = shorter
+    text = re.sub(r"^\S+( \(frame \d+\))?: ", "", text)  # a file name in front
+    text = re.split(r": |; |, | \[| \(", text, maxsplit=1)[0]
+    text = re.sub(r"\s*(['\"]).*?\1", "", text)
+    text = re.sub(r"(?<=\S )-?\d[\d.]*(e[-+]?\d+)?\b", "N", text)  # numbers, but a leading one
+    return " ".join(text.split()) or " ".join(reason.split())
+
+
+def _relative(text: str, root: str | None) -> str:
+    """``text`` with the paths under the directory ``root`` written relative to it."""
+    return text.replace(os.path.join(root, ""), "") if root else text
+
+
+def _grouped(problems: Sequence[tuple[str, str]]) -> list[str]:
+    """``(name, kind of problem)`` pairs as one line per kind, most frequent first:
+    ``"  6  corrupt header   a.dcm, b.dcm, c.dcm, ... (+3)"``."""
+    kinds: dict[str, list[str]] = {}
+    for name, kind in problems:
+        kinds.setdefault(kind, []).append(name)
+    order = sorted(kinds.items(), key=lambda kv: -len(kv[1]))  # stable: first met first
+    count_w = max(len(str(len(v))) for _, v in order)
+    kind_w = max(len(k) for k, _ in order)
+    lines = []
+    for kind, names in order:
+        shown = ", ".join(names[:INFO_SUMMARY_NAMES])
+        more = f", ... (+{len(names) - INFO_SUMMARY_NAMES})" if len(names) > INFO_SUMMARY_NAMES else ""
+        lines.append(f"  {len(names):>{count_w}}  {kind:<{kind_w}}  {shown}{more}")
+    return lines
+
+
+def _series_problem(exc: BaseException, uid: Any, root: str | None) -> str:
+    """Why series ``uid`` cannot be read as a volume, for its place in the listing: the
+    reader's message in CLI terms, paths relative to PATH, without the series' own name."""
+    text = _relative(_cli_text(_exc_text(exc)), root)
+    text = re.sub(r"^.*? \(and \d+ other files\): ", "", text)  # read_dicom's file-list label
+    prefix = f"series {uid}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+#: The kind of problem of a series that owns an unreadable file, in the summary.
+_BROKEN_FILE_KIND = "some of its files cannot be read"
+
+
 def _info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     path = args.path
     if not os.path.exists(path):
         return _error(parser, f"{path}: no such file or directory")
     try:
-        from .io.dicom import list_series, read_dicom
+        from .io.dicom import read_dicom
     except ImportError as exc:  # medkern.io.dicom missing from this installation
         return _error(parser, f"DICOM support is not available: {exc}")
+    if os.path.isfile(path):
+        from .io.formats import format_of
+        try:
+            fmt = format_of(path)
+        except Exception:  # noqa: BLE001 - not NIfTI/npz: let the DICOM reader say why
+            fmt = "dicom"
+        if fmt != "dicom":
+            return _info_file(path, fmt, args, parser)
     with _dicom_warnings(parser):
-        return _info_of(path, args, parser, list_series, read_dicom)
+        return _info_of(path, args, parser, read_dicom)
+
+
+def _info_file(path: str, fmt: str, args: argparse.Namespace,
+               parser: argparse.ArgumentParser) -> int:
+    """A NIfTI or medkern .npz file: one volume, described like a DICOM series."""
+    from .io import read
+    if args.series is not None:
+        return _error(parser, f"--series: {path} is a {fmt} file (one image), not a DICOM folder")
+    try:
+        vol = read(path)
+    except Exception as exc:  # noqa: BLE001 - unreadable input: one line, no traceback
+        return _error(parser, _cli_text(_exc_text(exc)))
+    print(f"{fmt} file {path}")
+    for line in _volume_details(vol, None):
+        # DICOM-only rows (NIfTI's scl_slope/scl_inter are applied by the reader)
+        if line.split()[0] not in ("modality", "description", "rescale"):
+            print(line)
+    return EXIT_OK
 
 
 def _info_of(path: str, args: argparse.Namespace, parser: argparse.ArgumentParser,
-             list_series: Any, read_dicom: Any) -> int:
+             read_dicom: Any) -> int:
+    from .io import dicom
+
     try:
-        series = list(list_series(path))
+        series, unreadable, n_files, label = _scan_dicom(path)
     except Exception as exc:  # noqa: BLE001 - unreadable input: one line, no traceback
         return _error(parser, _exc_text(exc))
     if not series:
         return _error(parser, f"{path}: no DICOM series found")
     uids = [str(s.get("uid")) for s in series]
     if args.series is not None and args.series not in uids:
-        return _error(parser, f"{path}: no series {args.series}; found: {', '.join(uids)}")
+        return _error(parser, f"--series {args.series}: no such series in {path}; found: "
+                              f"{', '.join(uids)}")
+    root = path if os.path.isdir(path) else None
+    reasons = {f: dicom._reason(err, f) for f, err in unreadable}
+    if unreadable:  # at once, like the reader's DicomWarning; counted in the summary
+        print(f"{parser.prog}: warning: {_cli_text(label)}: skipped "
+              f"{_cli_text(dicom._unreadable_list(label, unreadable))}",
+              file=sys.stderr, flush=True)
 
     print(f"{len(series)} series in {path}:")
     for line in _series_table(series):
@@ -480,13 +657,16 @@ def _info_of(path: str, args: argparse.Namespace, parser: argparse.ArgumentParse
         chosen = images or series
     else:
         total = sum(_voxels(s) for s in images)
+        chosen = images
         if total > INFO_DETAIL_VOXELS:
             print(f"\n{len(images)} image series ({total / 1e6:.0f} M voxels): details with "
                   f"`medkern info {path} --series UID`")
-            return EXIT_OK
-        chosen = images
+            chosen = []
+    # one series to describe (asked for, or the only image series): failing is an error;
+    # among several, a series that cannot be read is listed and counted, the rest shown
+    single = args.series is not None or len(images) <= 1
 
-    failed = False
+    failed: list[tuple[str, str]] = []  # (uid, kind of problem) of series that cannot be read
     for entry in chosen:
         uid = entry.get("uid")
         if not entry.get("n_slices"):
@@ -494,16 +674,50 @@ def _info_of(path: str, args: argparse.Namespace, parser: argparse.ArgumentParse
             print(f"  no image: {entry.get('sop_class') or 'non-image objects'} "
                   f"({len(entry.get('files') or [])} file(s))")
             continue
+        mine = entry.get("unreadable") or []
         try:
-            vol = read_dicom(path, series_uid=None if uid is None or len(images) == 1 else uid)
-        except Exception as exc:  # noqa: BLE001 - one line per series that cannot be read
-            print(f"{parser.prog}: error: {_exc_text(exc)}", file=sys.stderr)
-            failed = True
+            if mine:  # read_dicom(path, series_uid=uid) refuses a series with a broken file
+                more = (f" ({len(mine) - 1} more file(s) of the series cannot be read)"
+                        if len(mine) > 1 else "")
+                raise dicom.DicomError(f"{mine[0]}: {reasons.get(mine[0], 'cannot be read')} "
+                                       f"[a file of series {uid}]{more}")
+            # its own files: no second scan of the directory, and a series without a
+            # SeriesInstanceUID can be read too
+            vol = read_dicom(list(entry["files"]))
+        except Exception as exc:  # noqa: BLE001 - reported, never a traceback
+            if single:  # read_dicom's label for the file list -> PATH
+                return _error(parser, re.sub(r"^.*? \(and \d+ other files\): ", f"{path}: ",
+                                             _exc_text(exc)))
+            if mine:
+                why = (f"{len(mine)} of its files cannot be read: {_relative(mine[0], root)} "
+                       f"({reasons.get(mine[0], '?')})" + (", ..." if len(mine) > 1 else ""))
+            else:
+                why = _series_problem(exc, uid, root)
+            failed.append((str(uid), _BROKEN_FILE_KIND if mine else _reason_kind(why)))
+            print(f"\nseries {uid}")
+            print(f"  not readable as a volume: {why}")
             continue
         print(f"\nseries {vol.series_uid or uid}")
         for line in _volume_details(vol, entry):
             print(line)
-    return EXIT_USAGE if failed else EXIT_OK
+
+    if unreadable or failed:
+        print()
+        if unreadable:
+            print(f"{len(unreadable)} of {n_files} files could not be read and were skipped:")
+            for line in _grouped([(_relative(f, root), _reason_kind(reasons[f]))
+                                  for f, _ in unreadable]):
+                print(line)
+        if failed:
+            print(f"{len(failed)} of {len(images)} image series could not be read as a volume:")
+            for line in _grouped(failed):
+                print(line)
+            print(f"{parser.prog}: warning: {len(failed)} of {len(images)} image series could "
+                  f"not be read as a volume: {', '.join(u for u, _ in failed[:INFO_SUMMARY_NAMES])}"
+                  + (", ..." if len(failed) > INFO_SUMMARY_NAMES else ""),
+                  file=sys.stderr, flush=True)
+        return EXIT_PARTIAL
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -516,7 +730,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    sub = parser._subparsers._group_actions[0].choices[args.command]  # noqa: SLF001
+    sub = next(action.choices[args.command] for action in parser._actions  # noqa: SLF001
+               if isinstance(action, argparse._SubParsersAction))  # noqa: SLF001
     try:
         return args.handler(args, sub)
     except KeyboardInterrupt:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import json
 import math
 import os
@@ -206,7 +207,7 @@ def load_dicom(path: str, series_uid: str | None = None,
 
     vol = read_dicom(path, series_uid)
     x = np.asarray(vol.array)
-    spacing = tuple(vol.spacing)
+    spacing: tuple[float, ...] = tuple(vol.spacing) if vol.spacing is not None else ()
     if x.ndim == 3 and x.shape[0] == 1:  # one slice: a 2-D image
         x, spacing = x[0], spacing[1:]
     samples = int(getattr(vol.meta, "SamplesPerPixel", 1) or 1) if vol.meta is not None else 1
@@ -301,7 +302,7 @@ def _ms(v: float | None) -> float | None:
 
 def describe_kwargs(kwargs: dict) -> dict:
     """JSON-friendly kwargs (arrays become a short description)."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in kwargs.items():
         if isinstance(value, np.ndarray):
             out[key] = f"array{tuple(value.shape)} {value.dtype.name}"
@@ -462,7 +463,7 @@ def run_on(algs: Sequence[Any], x: np.ndarray, repeat: int = 3,
     for alg in algs:
         if progress is not None:
             progress.update(alg.name)
-            row = compare_one(alg, x, dx, repeat, lambda s, n=alg.name: progress.update(n, s))
+            row = compare_one(alg, x, dx, repeat, functools.partial(progress.update, alg.name))
             progress.advance()
         else:
             row = compare_one(alg, x, dx, repeat)
@@ -606,11 +607,23 @@ def to_markdown(rows: Sequence[Row], info: dict, input_desc: str, args: dict) ->
     return "\n".join(lines)
 
 
+#: Bar colour per result category of the speed-up chart (legend order).
+BAR_COLOURS = {"agrees": "#2e8b57", "disagrees": "#d62728", "not checked": "#8c8c8c"}
+
+
+def _bar_kind(row: Row) -> str:
+    """The chart category of a row: ``agrees``, ``disagrees`` or ``not checked``."""
+    if row.agrees is None:
+        return "not checked"
+    return "agrees" if row.agrees else "disagrees"
+
+
 def plot_speedups(rows: Sequence[Row], path: str, title: str = "") -> bool:
     """Horizontal bar chart of the speed-ups (log x axis, line at 1x).
 
-    Green bars agree with the reference, red ones do not. Returns ``False``
-    (and writes nothing) when matplotlib is not installed.
+    Green bars agree with the reference, red ones do not, grey ones were timed
+    but not checked; the legend names only the categories that occur. Returns
+    ``False`` (and writes nothing) when matplotlib is not installed.
     """
     try:
         import matplotlib
@@ -622,8 +635,9 @@ def plot_speedups(rows: Sequence[Row], path: str, title: str = "") -> bool:
     fig, ax = plt.subplots(figsize=(9, 0.3 * max(len(plotted), 1) + 1.8))
     try:
         names = [r.name for r in plotted]
-        values = [r.speedup for r in plotted]
-        colours = ["#2e8b57" if r.agrees else "#d62728" for r in plotted]
+        values = [float(r.speedup or 0.0) for r in plotted]  # plotted rows have one
+        kinds = [_bar_kind(r) for r in plotted]
+        colours = [BAR_COLOURS[k] for k in kinds]
         ypos = np.arange(len(plotted))
         # bars grow from the 1x line: right = faster than the reference, left = slower
         ax.barh(ypos, [v - 1.0 for v in values], left=1.0, color=colours, height=0.7)
@@ -634,16 +648,17 @@ def plot_speedups(rows: Sequence[Row], path: str, title: str = "") -> bool:
         if values:
             lo, hi = min(values + [1.0]), max(values + [1.0])
             ax.set_xlim(lo / 5.0, hi * 4.0)  # room for the value labels
-        ax.set_ylim(len(plotted) - 0.5, -0.5)
+        ax.set_ylim(max(len(plotted), 1) - 0.5, -0.5)  # an empty chart too: a non-empty range
         from matplotlib.ticker import FuncFormatter
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
         ax.grid(axis="x", which="major", alpha=0.3)
-        for y, v in zip(ypos, values):
+        for y, v in zip(ypos.tolist(), values):
             ax.text(v, y, f" {_fmt_speedup(v)} ", va="center", ha="left" if v >= 1 else "right", fontsize=7)
-        from matplotlib.patches import Patch
-        ax.legend(handles=[Patch(color="#2e8b57", label="agrees"),
-                           Patch(color="#d62728", label="disagrees")],
-                  loc="lower left", bbox_to_anchor=(1.0, 0.0), fontsize=8, frameon=False)
+        present = [k for k in BAR_COLOURS if k in kinds]  # only what the chart shows
+        if present:
+            from matplotlib.patches import Patch
+            ax.legend(handles=[Patch(color=BAR_COLOURS[k], label=k) for k in present],
+                      loc="lower left", bbox_to_anchor=(1.0, 0.0), fontsize=8, frameon=False)
         if title:
             ax.set_title(title, fontsize=9)
         fig.tight_layout()

@@ -137,18 +137,63 @@ _PROVIDERS = ("medkern.algorithms.filters_registry", "medkern.algorithms.measure
 PLUGINS_ENV = "MEDKERN_PLUGINS"
 
 
+class PluginError(ImportError):
+    """A plugin named in ``MEDKERN_PLUGINS`` cannot be loaded: a ``.py`` file that does not
+    exist, a module that cannot be found, or one that raised while being imported.
+
+    The message is one line naming the variable, the entry and the cause (with the line of
+    the plugin file that raised, when known); the original exception is ``__cause__``.
+    """
+
+
+def _raised_at(exc: BaseException, path: str | None) -> str:
+    """``" (line 3)"``: where in the plugin file ``path`` the exception was raised."""
+    line = None
+    if isinstance(exc, SyntaxError) and path is not None \
+            and os.path.abspath(exc.filename or "") == path:
+        line = exc.lineno
+    if line is None and path is not None:
+        import traceback
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if os.path.abspath(f.filename) == path]
+        line = frames[-1].lineno if frames else None
+    return f" (line {line})" if line else ""
+
+
+def _plugin_failure(spec: str, exc: BaseException, path: str | None = None) -> PluginError:
+    text = " ".join(str(exc).split())
+    cause = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return PluginError(f"{PLUGINS_ENV}: importing {spec!r} raised {cause}{_raised_at(exc, path)}")
+
+
 def _load_plugin(spec: str) -> None:
     if spec.endswith(".py"):
         path = os.path.abspath(spec)
-        if not os.path.exists(path):
-            raise ValueError(f"{PLUGINS_ENV}: no such file {spec!r}")
+        if not os.path.isfile(path):
+            where = "" if path == spec else f" (looked for {path})"
+            what = "is a directory, not a .py file" if os.path.isdir(path) else "no such file"
+            raise PluginError(f"{PLUGINS_ENV}: {spec!r}: {what}{where}")
         name = "medkern_plugin_" + os.path.splitext(os.path.basename(path))[0]
         loader = importlib.util.spec_from_file_location(name, path)
+        if loader is None or loader.loader is None:
+            raise PluginError(f"{PLUGINS_ENV}: {spec!r} cannot be imported as a module")
         module = importlib.util.module_from_spec(loader)
         sys.modules[name] = module  # Taichi reads ti.func sources through the module
-        loader.loader.exec_module(module)
+        try:
+            loader.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            raise _plugin_failure(spec, exc, path) from exc
     else:
-        importlib.import_module(spec)
+        try:
+            importlib.import_module(spec)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and (spec == exc.name or spec.startswith(exc.name + ".")):
+                raise PluginError(f"{PLUGINS_ENV}: no module named {spec!r} (an entry is an "
+                                  "importable module name or a path ending in .py)") from exc
+            raise _plugin_failure(spec, exc) from exc
+        except Exception as exc:
+            raise _plugin_failure(spec, exc) from exc
 
 
 def register(alg: Algorithm) -> Algorithm:
@@ -158,7 +203,11 @@ def register(alg: Algorithm) -> Algorithm:
 
 
 def algorithms(only: Any = None) -> list[Algorithm]:
-    """All registered algorithms in registration order (optionally those named in ``only``)."""
+    """All registered algorithms in registration order (optionally those named in ``only``).
+
+    The first call imports the providers and the plugins named in ``MEDKERN_PLUGINS``; a
+    plugin that cannot be loaded raises :class:`PluginError`. Unknown names: ``ValueError``.
+    """
     global _LOADED
     if not _LOADED:
         for mod in _PROVIDERS:

@@ -58,7 +58,7 @@ def phantom(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
 def _ct_slice() -> np.ndarray:
     import pydicom
     from pydicom.data import get_testdata_file
-    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    ds = pydicom.dcmread(str(get_testdata_file("CT_small.dcm")))
     hu = ds.pixel_array.astype(np.float64) * float(getattr(ds, "RescaleSlope", 1)) \
         + float(getattr(ds, "RescaleIntercept", 0))
     return hu

@@ -1,6 +1,7 @@
 """``medkern compare`` / ``medkern info`` on hostile arguments and inputs: sizes that cannot
 fit in memory, unwritable ``--out``, MemoryError mid-run, directories with unreadable files.
-Every failure is exit code 2 with one line on stderr, never a traceback or exit 1."""
+Every failure is exit code 2 with one line on stderr, never a traceback or exit 1; ``info``
+on a directory with unreadable files lists what it can and exits 3."""
 import os
 import shutil
 import subprocess
@@ -153,20 +154,22 @@ def folder_with_bad_file(tmp_path):
 def test_info_prints_the_skipped_files_as_one_line(folder_with_bad_file, capsys):
     rc = cli.main(["info", folder_with_bad_file])
     captured = capsys.readouterr()
-    assert rc == 0, captured.err
+    assert rc == cli.EXIT_PARTIAL == 3, captured.err  # listed, but a file was unreadable
     lines = captured.err.splitlines()
     assert len(lines) == 1, captured.err  # one summary for list_series and read_dicom together
     assert lines[0].startswith(f"medkern info: warning: {folder_with_bad_file}: skipped 1 "
                                "unreadable DICOM file(s): badVR.dcm (invalid NumberOfFrames")
     assert "Warning" not in captured.err and "warn(" not in captured.err
     assert "1 series in" in captured.out and "5x16x16 (z, y, x)" in captured.out
+    assert "1 of 6 files could not be read and were skipped:" in captured.out
+    assert "  1  invalid NumberOfFrames  badVR.dcm" in captured.out.splitlines()
 
 
 def test_info_with_series_option_and_bad_file(folder_with_bad_file, capsys):
     uid = pydicom.dcmread(os.path.join(CT5N, sorted(os.listdir(CT5N))[0])).SeriesInstanceUID
     rc = cli.main(["info", folder_with_bad_file, "--series", uid])
     captured = capsys.readouterr()
-    assert rc == 0 and captured.err.count("\n") == 1 and f"series {uid}" in captured.out
+    assert rc == 3 and captured.err.count("\n") == 1 and f"series {uid}" in captured.out
 
 
 def test_info_on_the_bad_file_itself_is_an_error(capsys):
@@ -191,7 +194,7 @@ def test_info_on_a_broken_slice_of_the_series(tmp_path, capsys):
 def test_console_script_info_no_warning_trace(folder_with_bad_file):
     res = subprocess.run([sys.executable, "-m", "medkern.cli", "info", str(folder_with_bad_file)],
                          capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 3, res.stderr
     assert res.stderr.count("\n") == 1 and res.stderr.startswith("medkern info: warning: ")
     assert "UserWarning" not in res.stderr and "DicomWarning" not in res.stderr
 

@@ -131,12 +131,12 @@ def test_orientation_of_a_series(tmp_path, capsys, iop, label):
 
 
 def test_orientation_label():
-    eye = np.eye(3)
+    eye = np.eye(3)[:, ::-1]  # array order: slice, row, column axes along z, y, x
     assert cli.orientation_label(eye) == "axial"
-    assert cli.orientation_label(eye[:, [1, 2, 0]]) == "sagittal"   # rows along y, columns along z
-    assert cli.orientation_label(eye[:, [0, 2, 1]]) == "coronal"
+    assert cli.orientation_label(eye[:, [2, 0, 1]]) == "sagittal"   # rows along z, columns along y
+    assert cli.orientation_label(eye[:, [1, 0, 2]]) == "coronal"
     tilt = np.radians(0.5)  # within the 1 degree tolerance
-    d = np.array([[1, 0, 0], [0, np.cos(tilt), np.sin(tilt)], [0, -np.sin(tilt), np.cos(tilt)]]).T
+    d = np.array([[1, 0, 0], [0, np.cos(tilt), np.sin(tilt)], [0, -np.sin(tilt), np.cos(tilt)]]).T[:, ::-1]
     assert cli.orientation_label(d) == "axial"
     assert cli.orientation_label(np.zeros((3, 3))).startswith("unknown")
 

@@ -215,3 +215,52 @@ def test_dicom_bad_input_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--series UID" in err and "2x4x4" in err and "2x4x5" in err
     assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- compare.png legend
+
+def _row(name, agrees, speedup=2.0):
+    return compare.Row(name=name, area="filters", reference_name="ref", shape=(8, 8),
+                       dtype="float32", kwargs={}, medkern_s=0.01 if speedup else None,
+                       reference_s=0.01 * speedup if speedup else None, agrees=agrees)
+
+
+def _legend_of(rows, tmp_path, monkeypatch):
+    """The legend labels and bar colours compare.png is saved with."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+    from matplotlib.figure import Figure
+
+    seen = {}
+    save = Figure.savefig
+
+    def savefig(fig, *args, **kwargs):
+        (ax,) = fig.axes
+        legend = ax.get_legend()
+        seen["labels"] = [t.get_text() for t in legend.get_texts()] if legend else []
+        seen["bars"] = [to_hex(p.get_facecolor()) for p in ax.patches]
+        return save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    assert compare.plot_speedups(rows, str(tmp_path / "compare.png"))
+    assert (tmp_path / "compare.png").stat().st_size > 0
+    return seen["labels"], seen["bars"]
+
+
+@pytest.mark.parametrize("agrees, labels", [
+    ([True, True], ["agrees"]),
+    ([False], ["disagrees"]),
+    ([True, False, True], ["agrees", "disagrees"]),
+    ([None, True], ["agrees", "not checked"]),
+])
+def test_chart_legend_shows_only_what_occurs(tmp_path, monkeypatch, agrees, labels):
+    rows = [_row(f"f{i}", a) for i, a in enumerate(agrees)]
+    got, bars = _legend_of(rows, tmp_path, monkeypatch)
+    assert got == labels
+    assert bars == [compare.BAR_COLOURS[compare._bar_kind(r)] for r in rows]
+
+
+def test_chart_without_bars_has_no_legend(tmp_path, monkeypatch):
+    # a row that was not timed (e.g. skipped) draws no bar, so nothing to explain
+    got, bars = _legend_of([_row("f", None, speedup=None)], tmp_path, monkeypatch)
+    assert got == [] and bars == []

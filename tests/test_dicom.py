@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
+import medkern.volume
 from medkern import Volume
 from medkern.io import DicomError, list_series, load, read_dicom, write_dicom
 
@@ -102,7 +103,8 @@ def write_series(directory, offsets, *, orientation=AXIAL, origin=(10.0, -20.0, 
 
 def assert_orthonormal(direction):
     assert np.allclose(direction.T @ direction, np.eye(3), atol=1e-12)
-    assert np.allclose(np.cross(direction[:, 0], direction[:, 1]), direction[:, 2], atol=1e-12)
+    # array order (slice, row, column): the slice axis is DICOM's normal cross(row, column)
+    assert np.allclose(np.cross(direction[:, 2], direction[:, 1]), direction[:, 0], atol=1e-12)
 
 
 # --------------------------------------------------------------------------- real files
@@ -437,7 +439,7 @@ def test_tilted_orientation(tmp_path):
     v = read_dicom(tmp_path)
     assert_orthonormal(v.direction)
     normal = np.cross(row, col)
-    np.testing.assert_allclose(v.direction, np.column_stack([row, col, normal]), atol=1e-9)
+    np.testing.assert_allclose(v.direction, np.column_stack([normal, col, row]), atol=1e-9)
     np.testing.assert_allclose(v.origin, np.array([10.0, -20.0, 5.0]) - 3.0 * normal, atol=1e-6)
     assert v.spacing[0] == pytest.approx(3.0)
     np.testing.assert_array_equal(v.array, np.stack([stored[i] for i in np.argsort(offsets)]))
@@ -506,7 +508,7 @@ def test_single_slice_series_is_2d(tmp_path):
     write_series(tmp_path, [0.0], orientation=(0, 1, 0, 0, 0, -1))
     v = read_dicom(tmp_path)
     assert v.ndim == 2 and v.spacing == (0.5, 0.75) and v.origin == (10.0, -20.0, 5.0)
-    np.testing.assert_allclose(v.direction, [[0, 0, -1], [1, 0, 0], [0, -1, 0]])
+    np.testing.assert_allclose(v.direction, [[-1, 0, 0], [0, 0, 1], [0, -1, 0]])
 
 
 def test_per_slice_rescale(tmp_path):
@@ -554,7 +556,7 @@ def test_property_slice_order_never_matters(names, instances, positions):
     expected = np.stack([stored[k] for k in np.argsort(positions)])
     np.testing.assert_array_equal(v.array, expected)
     assert v.spacing == (1.5, 0.5, 0.75) and v.origin == (10.0, -20.0, 5.0)
-    np.testing.assert_array_equal(v.direction, np.eye(3))
+    np.testing.assert_array_equal(v.direction, medkern.volume.AXIAL)
 
 
 # --------------------------------------------------------------------------- writing
@@ -602,7 +604,7 @@ def test_write_float32_tilted_round_trip(tmp_path):
     a, b = 0.4, -0.3
     rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
     rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
-    vol = Volume(arr, spacing=(3.3, 0.8, 0.9), origin=(12.25, -40.5, 99.0), direction=rz @ rx,
+    vol = Volume(arr, spacing=(3.3, 0.8, 0.9), origin=(12.25, -40.5, 99.0), direction=(rz @ rx)[:, ::-1],
                  modality="MR")
     write_dicom(vol, tmp_path, like=pydicom.Dataset())
     back = read_dicom(tmp_path)

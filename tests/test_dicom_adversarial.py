@@ -262,7 +262,7 @@ def test_write_geometry_property_written_means_readable(tmp_path):
         angle = rng.uniform(0, np.pi)
         direction = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0],
                               [0, 0, 1]])
-        vol = Volume(arr, spacing=(dz, 0.5, 0.5), origin=origin, direction=direction)
+        vol = Volume(arr, spacing=(dz, 0.5, 0.5), origin=origin, direction=direction[:, ::-1])
         out = tmp_path / f"v{k}"
         try:
             write_dicom(vol, out)

@@ -7,15 +7,18 @@ device arrays like every other medkern function.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from ..kernels import dsl
+from ..typing import ArrayInput, ArrayResult, ElementwiseFilter, OutputArg
 from .job import Job
 
 
-def elementwise(function: Callable, output_dtype: Any = None, *, name: str | None = None) -> Callable:
+def elementwise(function: Callable[..., Any], output_dtype: npt.DTypeLike | None = None, *,
+                name: str | None = None) -> ElementwiseFilter:
     """Make ``f(input, output=None)`` applying ``function`` to every element.
 
     Parameters
@@ -49,13 +52,13 @@ def elementwise(function: Callable, output_dtype: Any = None, *, name: str | Non
         raise TypeError(f"function must be a ti.func, got {type(function).__name__}")
     default = None if output_dtype is None else np.dtype(output_dtype)
 
-    def apply(input: Any, output: Any = None) -> Any:
+    def apply(input: ArrayInput, output: OutputArg = None) -> ArrayResult:
         job = Job(input, output if output is not None else default)
         kern = dsl.pointwise(function, (job.in_dtype,), job.out_dtype, job.user_compute())
         out = job.buffer()
         job.launch(kern, job.src, out)
         return job.finish(out)
 
-    apply.__name__ = name or getattr(function, "__name__", "elementwise")
+    apply.__name__ = str(name or getattr(function, "__name__", "elementwise"))
     apply.__doc__ = f"Element-wise {apply.__name__} (medkern kernel)."
-    return apply
+    return cast(ElementwiseFilter, apply)

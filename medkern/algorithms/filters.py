@@ -1,7 +1,10 @@
 """Filters with the names, parameters, defaults and results of ``scipy.ndimage``.
 
 Every function takes a numpy array (any layout) or a :class:`medkern.DeviceArray`
-and returns the same kind. Boundary ``mode`` is one of ``reflect``,
+and returns the same kind; a :class:`medkern.Volume` gives a Volume on the same grid
+(a new series UID). Sizes, sigmas and footprints are in **voxels** per array axis, as
+SciPy's, never millimetres: for a sigma in mm (SimpleITK's Gaussian filters take mm) use
+``gaussian_filter(vol, vol.voxels(sigma_mm))``. Boundary ``mode`` is one of ``reflect``,
 ``constant`` (with ``cval``), ``nearest``, ``mirror``, ``wrap`` or a ``grid-``
 alias, exactly as SciPy defines them. See :mod:`medkern.arrays` for the dtype
 policy: every filter computes in float64 with SciPy's order of operations, so
@@ -22,12 +25,15 @@ import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import arrays, checks
 from ..kernels import dsl
 from ..kernels import filters as kf
 from ..kernels import window as kwindow
 from ..runtime import taichi_errors as ti_errors
+from ..typing import (ArrayInput, ArrayResult, AxesArg, FloatOrSeq, IntOrSeq, ModeArg,
+                      OutputArg, like_input)
 from .job import Job
 
 __all__ = [
@@ -38,8 +44,6 @@ __all__ = [
     "sobel", "prewitt", "laplace", "gaussian_laplace", "gaussian_gradient_magnitude",
     "generic_filter", "gaussian_kernel1d",
 ]
-
-Array = Any  # numpy.ndarray or medkern.DeviceArray
 
 
 # =========================================================================== helpers
@@ -83,7 +87,8 @@ def _gaussian_radius(sigma: float, truncate: float, radius: Any) -> int:
     return int(r)
 
 
-def _corr_pass(job: Job, weights: Sequence[float], axis: int, mode: str, origin: int):
+def _corr_pass(job: Job, weights: Sequence[float] | np.ndarray, axis: int, mode: str,
+               origin: int) -> Callable[[np.dtype], Callable[..., Any]]:
     w = tuple(float(v) for v in weights)
     ax3 = job.axis3(axis)
     return lambda in_dt: dsl.correlate1d(w, ax3, mode, origin, in_dt, job.out_dtype,
@@ -149,8 +154,10 @@ def _sizes_or_footprint(size, footprint, naxes: int, func: str):
 
 
 # =========================================================================== correlation
-def correlate1d(input: Array, weights: Any, axis: int = -1, output: Any = None,
-                mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> Array:
+@like_input
+def correlate1d(input: ArrayInput, weights: npt.ArrayLike, axis: int = -1,
+                output: OutputArg = None, mode: str = "reflect", cval: float = 0.0,
+                origin: int = 0) -> ArrayResult:
     """One-dimensional correlation along ``axis``.
 
     Parameters
@@ -194,8 +201,9 @@ def correlate1d(input: Array, weights: Any, axis: int = -1, output: Any = None,
     return job.finish(job.chain([_corr_pass(job, w, ax, m, o)], cv))
 
 
-def convolve1d(input: Array, weights: Any, axis: int = -1, output: Any = None,
-               mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> Array:
+@like_input
+def convolve1d(input: ArrayInput, weights: npt.ArrayLike, axis: int = -1, output: OutputArg = None,
+               mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> ArrayResult:
     """One-dimensional convolution along ``axis``.
 
     Parameters are those of :func:`correlate1d`; the weights are mirrored and
@@ -238,8 +246,10 @@ def _correlate_nd(input, weights, output, mode, cval, origin, axes, convolution:
     return job.finish(out)
 
 
-def correlate(input: Array, weights: Any, output: Any = None, mode: str = "reflect",
-              cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Array:
+@like_input
+def correlate(input: ArrayInput, weights: npt.ArrayLike, output: OutputArg = None,
+              mode: str = "reflect", cval: float = 0.0, origin: IntOrSeq = 0, *,
+              axes: AxesArg = None) -> ArrayResult:
     """Multidimensional correlation with a weights array.
 
     Parameters
@@ -270,8 +280,10 @@ def correlate(input: Array, weights: Any, output: Any = None, mode: str = "refle
     return _correlate_nd(input, weights, output, mode, cval, origin, axes, False)
 
 
-def convolve(input: Array, weights: Any, output: Any = None, mode: str = "reflect",
-             cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Array:
+@like_input
+def convolve(input: ArrayInput, weights: npt.ArrayLike, output: OutputArg = None,
+             mode: str = "reflect", cval: float = 0.0, origin: IntOrSeq = 0, *,
+             axes: AxesArg = None) -> ArrayResult:
     """Multidimensional convolution (:func:`correlate` with mirrored weights).
 
     Parameters are those of :func:`correlate`. Reference:
@@ -285,9 +297,10 @@ def convolve(input: Array, weights: Any, output: Any = None, mode: str = "reflec
 
 
 # =========================================================================== gaussian
-def gaussian_filter1d(input: Array, sigma: float, axis: int = -1, order: int = 0,
-                      output: Any = None, mode: str = "reflect", cval: float = 0.0,
-                      truncate: float = 4.0, *, radius: int | None = None) -> Array:
+@like_input
+def gaussian_filter1d(input: ArrayInput, sigma: float, axis: int = -1, order: int = 0,
+                      output: OutputArg = None, mode: str = "reflect", cval: float = 0.0,
+                      truncate: float = 4.0, *, radius: int | None = None) -> ArrayResult:
     """One-dimensional Gaussian filter (or derivative of order ``order``).
 
     Parameters
@@ -327,9 +340,11 @@ def gaussian_filter1d(input: Array, sigma: float, axis: int = -1, order: int = 0
     return job.finish(job.chain(passes, cv))
 
 
-def gaussian_filter(input: Array, sigma: Any, order: Any = 0, output: Any = None,
-                    mode: Any = "reflect", cval: float = 0.0, truncate: float = 4.0, *,
-                    radius: Any = None, axes: Any = None) -> Array:
+@like_input
+def gaussian_filter(input: ArrayInput, sigma: FloatOrSeq, order: IntOrSeq = 0,
+                    output: OutputArg = None, mode: ModeArg = "reflect", cval: float = 0.0,
+                    truncate: float = 4.0, *, radius: IntOrSeq | None = None,
+                    axes: AxesArg = None) -> ArrayResult:
     """Multidimensional Gaussian filter as separable 1-D passes.
 
     Parameters
@@ -437,9 +452,10 @@ def _derivative_sum(input, sigma, output, mode, cval, axes, truncate, radius, or
     return job.finish(acc)
 
 
-def gaussian_laplace(input: Array, sigma: Any, output: Any = None, mode: Any = "reflect",
-                     cval: float = 0.0, *, axes: Any = None, truncate: float = 4.0,
-                     radius: Any = None) -> Array:
+@like_input
+def gaussian_laplace(input: ArrayInput, sigma: FloatOrSeq, output: OutputArg = None,
+                     mode: ModeArg = "reflect", cval: float = 0.0, *, axes: AxesArg = None,
+                     truncate: float = 4.0, radius: IntOrSeq | None = None) -> ArrayResult:
     """Laplace filter using Gaussian second derivatives (sum over axes).
 
     Parameters
@@ -467,9 +483,11 @@ def gaussian_laplace(input: Array, sigma: Any, output: Any = None, mode: Any = "
     return _derivative_sum(input, sigma, output, mode, cval, axes, truncate, radius, 2)
 
 
-def gaussian_gradient_magnitude(input: Array, sigma: Any, output: Any = None,
-                                mode: Any = "reflect", cval: float = 0.0, *, axes: Any = None,
-                                truncate: float = 4.0, radius: Any = None) -> Array:
+@like_input
+def gaussian_gradient_magnitude(input: ArrayInput, sigma: FloatOrSeq, output: OutputArg = None,
+                                mode: ModeArg = "reflect", cval: float = 0.0, *,
+                                axes: AxesArg = None, truncate: float = 4.0,
+                                radius: IntOrSeq | None = None) -> ArrayResult:
     """Gradient magnitude using Gaussian first derivatives.
 
     Parameters
@@ -500,8 +518,9 @@ def gaussian_gradient_magnitude(input: Array, sigma: Any, output: Any = None,
 
 
 # =========================================================================== uniform
-def uniform_filter1d(input: Array, size: int, axis: int = -1, output: Any = None,
-                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> Array:
+@like_input
+def uniform_filter1d(input: ArrayInput, size: int, axis: int = -1, output: OutputArg = None,
+                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> ArrayResult:
     """One-dimensional moving average over ``size`` samples.
 
     Parameters
@@ -532,8 +551,10 @@ def uniform_filter1d(input: Array, size: int, axis: int = -1, output: Any = None
     return job.finish(job.chain([make], cv))
 
 
-def uniform_filter(input: Array, size: Any = 3, output: Any = None, mode: Any = "reflect",
-                   cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Array:
+@like_input
+def uniform_filter(input: ArrayInput, size: IntOrSeq = 3, output: OutputArg = None,
+                   mode: ModeArg = "reflect", cval: float = 0.0, origin: IntOrSeq = 0, *,
+                   axes: AxesArg = None) -> ArrayResult:
     """Multidimensional moving average (separable running sums).
 
     Parameters
@@ -589,8 +610,9 @@ def _extremum1d(input, size, axis, output, mode, cval, origin, minimum: bool, na
     return job.finish(job.chain([_extremum1d_pass(job, sz, ax, m, o, minimum)], cv))
 
 
-def minimum_filter1d(input: Array, size: int, axis: int = -1, output: Any = None,
-                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> Array:
+@like_input
+def minimum_filter1d(input: ArrayInput, size: int, axis: int = -1, output: OutputArg = None,
+                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> ArrayResult:
     """One-dimensional minimum filter.
 
     Parameters are those of :func:`uniform_filter1d`. Reference:
@@ -604,8 +626,9 @@ def minimum_filter1d(input: Array, size: int, axis: int = -1, output: Any = None
     return _extremum1d(input, size, axis, output, mode, cval, origin, True, "minimum_filter1d")
 
 
-def maximum_filter1d(input: Array, size: int, axis: int = -1, output: Any = None,
-                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> Array:
+@like_input
+def maximum_filter1d(input: ArrayInput, size: int, axis: int = -1, output: OutputArg = None,
+                     mode: str = "reflect", cval: float = 0.0, origin: int = 0) -> ArrayResult:
     """One-dimensional maximum filter.
 
     Parameters are those of :func:`uniform_filter1d`. Reference:
@@ -638,7 +661,7 @@ def _sorted_axes_values(job: Job, values: list, axes: Sequence[int]) -> list:
 
 
 def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str,
-          rank: Any = None, percentile: Any = None) -> Array:
+          rank: Any = None, percentile: Any = None) -> ArrayResult:
     """SciPy's dispatch: full boxes run separable min/max passes, others a footprint kernel.
 
     ``minimum_filter``/``maximum_filter`` with a box pair sizes, origins and
@@ -737,34 +760,44 @@ _RANK_PARAMS = """
 """
 
 
-def minimum_filter(input: Array, size: Any = None, footprint: Any = None, output: Any = None,
-                   mode: Any = "reflect", cval: float = 0.0, origin: Any = 0, *,
-                   axes: Any = None) -> Array:
+@like_input
+def minimum_filter(input: ArrayInput, size: IntOrSeq | None = None,
+                   footprint: npt.ArrayLike | None = None, output: OutputArg = None,
+                   mode: ModeArg = "reflect", cval: float = 0.0, origin: IntOrSeq = 0, *,
+                   axes: AxesArg = None) -> ArrayResult:
     return _rank(input, size, footprint, output, mode, cval, origin, axes, func="minimum_filter")
 
 
-def maximum_filter(input: Array, size: Any = None, footprint: Any = None, output: Any = None,
-                   mode: Any = "reflect", cval: float = 0.0, origin: Any = 0, *,
-                   axes: Any = None) -> Array:
+@like_input
+def maximum_filter(input: ArrayInput, size: IntOrSeq | None = None,
+                   footprint: npt.ArrayLike | None = None, output: OutputArg = None,
+                   mode: ModeArg = "reflect", cval: float = 0.0, origin: IntOrSeq = 0, *,
+                   axes: AxesArg = None) -> ArrayResult:
     return _rank(input, size, footprint, output, mode, cval, origin, axes, func="maximum_filter")
 
 
-def median_filter(input: Array, size: Any = None, footprint: Any = None, output: Any = None,
-                  mode: str = "reflect", cval: float = 0.0, origin: Any = 0, *,
-                  axes: Any = None) -> Array:
+@like_input
+def median_filter(input: ArrayInput, size: IntOrSeq | None = None,
+                  footprint: npt.ArrayLike | None = None, output: OutputArg = None,
+                  mode: str = "reflect", cval: float = 0.0, origin: IntOrSeq = 0, *,
+                  axes: AxesArg = None) -> ArrayResult:
     return _rank(input, size, footprint, output, mode, cval, origin, axes, func="median_filter")
 
 
-def rank_filter(input: Array, rank: int, size: Any = None, footprint: Any = None,
-                output: Any = None, mode: str = "reflect", cval: float = 0.0, origin: Any = 0, *,
-                axes: Any = None) -> Array:
+@like_input
+def rank_filter(input: ArrayInput, rank: int, size: IntOrSeq | None = None,
+                footprint: npt.ArrayLike | None = None, output: OutputArg = None,
+                mode: str = "reflect", cval: float = 0.0, origin: IntOrSeq = 0, *,
+                axes: AxesArg = None) -> ArrayResult:
     return _rank(input, size, footprint, output, mode, cval, origin, axes, func="rank_filter",
                  rank=rank)
 
 
-def percentile_filter(input: Array, percentile: float, size: Any = None, footprint: Any = None,
-                      output: Any = None, mode: str = "reflect", cval: float = 0.0,
-                      origin: Any = 0, *, axes: Any = None) -> Array:
+@like_input
+def percentile_filter(input: ArrayInput, percentile: float, size: IntOrSeq | None = None,
+                      footprint: npt.ArrayLike | None = None, output: OutputArg = None,
+                      mode: str = "reflect", cval: float = 0.0, origin: IntOrSeq = 0, *,
+                      axes: AxesArg = None) -> ArrayResult:
     return _rank(input, size, footprint, output, mode, cval, origin, axes,
                  func="percentile_filter", percentile=percentile)
 
@@ -838,10 +871,13 @@ def _is_ti_func(function: Any) -> bool:
     return bool(getattr(function, "_is_taichi_function", False))
 
 
-def generic_filter(input: Array, function: Callable, size: Any = None, footprint: Any = None,
-                   output: Any = None, mode: str = "reflect", cval: float = 0.0,
-                   origin: Any = 0, extra_arguments: Sequence = (),
-                   extra_keywords: dict | None = None, *, axes: Any = None) -> Array:
+@like_input
+def generic_filter(input: ArrayInput, function: Callable[..., Any], size: IntOrSeq | None = None,
+                   footprint: npt.ArrayLike | None = None, output: OutputArg = None,
+                   mode: str = "reflect", cval: float = 0.0, origin: IntOrSeq = 0,
+                   extra_arguments: Sequence[Any] = (),
+                   extra_keywords: dict[str, Any] | None = None, *,
+                   axes: AxesArg = None) -> ArrayResult:
     """Apply a function to every neighbourhood: a ``ti.func`` or a numpy reduction.
 
     Parameters
@@ -1020,7 +1056,7 @@ def _window_order_statistic(job: Job, reduction: str, offsets: tuple, mode: str,
 
 
 # =========================================================================== derivatives
-def _edge_filter(input, axis, output, mode, cval, smooth: Sequence[int]) -> Array:
+def _edge_filter(input, axis, output, mode, cval, smooth: Sequence[int]) -> ArrayResult:
     job = Job(input, output)
     ax = checks.axis(axis, job.ndim)
     modes = checks.modes(mode, job.ndim)
@@ -1030,8 +1066,9 @@ def _edge_filter(input, axis, output, mode, cval, smooth: Sequence[int]) -> Arra
     return job.finish(job.chain(passes, cv))
 
 
-def sobel(input: Array, axis: int = -1, output: Any = None, mode: Any = "reflect",
-          cval: float = 0.0) -> Array:
+@like_input
+def sobel(input: ArrayInput, axis: int = -1, output: OutputArg = None, mode: ModeArg = "reflect",
+          cval: float = 0.0) -> ArrayResult:
     """Sobel derivative along ``axis`` ([-1, 0, 1], smoothed by [1, 2, 1] on the other axes).
 
     Parameters
@@ -1053,8 +1090,9 @@ def sobel(input: Array, axis: int = -1, output: Any = None, mode: Any = "reflect
     return _edge_filter(input, axis, output, mode, cval, (1, 2, 1))
 
 
-def prewitt(input: Array, axis: int = -1, output: Any = None, mode: Any = "reflect",
-            cval: float = 0.0) -> Array:
+@like_input
+def prewitt(input: ArrayInput, axis: int = -1, output: OutputArg = None, mode: ModeArg = "reflect",
+            cval: float = 0.0) -> ArrayResult:
     """Prewitt derivative along ``axis`` ([-1, 0, 1], smoothed by [1, 1, 1] elsewhere).
 
     Parameters and reference as :func:`sobel` (:func:`scipy.ndimage.prewitt`).
@@ -1066,8 +1104,9 @@ def prewitt(input: Array, axis: int = -1, output: Any = None, mode: Any = "refle
     return _edge_filter(input, axis, output, mode, cval, (1, 1, 1))
 
 
-def laplace(input: Array, output: Any = None, mode: Any = "reflect", cval: float = 0.0, *,
-            axes: Any = None) -> Array:
+@like_input
+def laplace(input: ArrayInput, output: OutputArg = None, mode: ModeArg = "reflect",
+            cval: float = 0.0, *, axes: AxesArg = None) -> ArrayResult:
     """Discrete Laplacian: sum over axes of [1, -2, 1] second differences.
 
     Parameters

@@ -1,11 +1,25 @@
 """One public call's plumbing: checked input -> kernel buffers -> result where the caller wants it.
 
 :class:`Job` is shared by every algorithm module. It takes the caller's
-input (numpy array or :class:`~medkern.DeviceArray`) and ``output=``
-argument, hands out kernel buffers of the right shape, launches kernels under
-the runtime lock and delivers the final buffer: as a numpy array, as a
-:class:`~medkern.DeviceArray` (device input), or written into ``output``;
-a :class:`~medkern.Volume` input gets a Volume back with the same geometry.
+input and ``output=`` argument, hands out kernel buffers of the right shape,
+launches kernels under the runtime lock and delivers the final buffer where the
+input came from:
+
+* numpy array (or list) -> numpy array;
+* :class:`~medkern.DeviceArray` -> DeviceArray;
+* another library's array (torch tensor, CuPy array, any ``__dlpack__``
+  producer) -> that library's array on the input's device. The input is
+  imported without a copy where :func:`medkern.asarray` can (same device,
+  C-contiguous...; else copied), and the result is handed over through DLPack
+  without a copy too (the library's array owns medkern's result buffer), except
+  where the result must travel (a host tensor filtered on a GPU arch, or Vulkan,
+  whose memory cannot be exported: then through a host copy);
+* :class:`~medkern.Volume` -> Volume with the same geometry;
+
+or written into ``output``. Half precision (numpy float16; torch float16/bfloat16;
+CuPy float16) is converted to float32 by the caller's library on the way in and
+the float32 result back on the way out (also for ``output=`` a half dtype or
+array). Inputs are never written (except as ``output=``).
 """
 from __future__ import annotations
 
@@ -15,6 +29,7 @@ import numpy as np
 
 from .. import arrays, checks, runtime
 from ..arrays import DeviceArray, compute_dtype, shape3
+from ..interop import HALF, Library
 
 
 class Job:
@@ -24,12 +39,34 @@ class Job:
         self.volume = input if isinstance(input, Volume) else None
         if self.volume is not None:
             input = self.volume.array
+        #: the caller's array library when the input is another library's array
+        self.library: Library | None = None
+        half = None  # the input's half-precision dtype name, computed in float32
+        if arrays.is_dlpack_producer(input):
+            self.library = Library(input)
+            half = self.library.dtype_of(input)
+            half = half if half in HALF else None
+            if half:
+                input = self.library.astype(input, "float32")
+            input = arrays.import_array(input, name=name)
+        elif isinstance(input, np.ndarray) and input.dtype.kind == "f" and input.dtype.itemsize == 2:
+            half = "float16"
+            input = input.astype(np.float32)
         x = checks.array(input, name)
         self.device = isinstance(x, DeviceArray)
         self.shape: tuple[int, ...] = tuple(x.shape)
         self.ndim = len(self.shape)
         self.in_dtype = x.dtype.newbyteorder("=")
-        self.out_dtype, self.target = checks.output(output, self.shape, self.in_dtype, self.device)
+        #: half-precision dtype name (float16/bfloat16) the result is converted to, or None
+        self.cast: str | None
+        if self.library is not None:
+            self.out_dtype, self.target, self.cast = checks.foreign_output(
+                output, self.shape, self.in_dtype, half, self.library)
+        else:
+            self.out_dtype, self.target, self.cast = checks.output(
+                output, self.shape, self.in_dtype, self.device, half)
+        #: dtype of scalar results (measurements): the input's, float16 for float16 data
+        self.scalar_dtype = np.dtype(np.float16) if half == "float16" else self.in_dtype
         self._x = x
         self._src = None
 
@@ -99,6 +136,8 @@ class Job:
         return result if self.volume is None else self.volume.with_array(result)
 
     def _deliver(self, buf: Any) -> Any:
+        if self.library is not None:
+            return self._deliver_foreign(DeviceArray(buf, self.shape, self.out_dtype))
         if self.target is not None:
             if isinstance(self.target, DeviceArray):
                 arrays.copy_buffer(buf, self.target._buf)
@@ -107,7 +146,26 @@ class Job:
             return self.target
         if self.device:
             return DeviceArray(buf, self.shape, self.out_dtype)
-        return arrays.download(buf, self.shape)
+        host = arrays.download(buf, self.shape)
+        return host if self.cast is None else host.astype(self.cast)
+
+    def _deliver_foreign(self, result: DeviceArray) -> Any:
+        lib = self.library
+        assert lib is not None
+        if arrays.exportable(result, lib.device):
+            out = lib.from_dlpack(result)  # the library's array over the result: no copy
+            if out is None:  # a producer without from_dlpack: the DeviceArray itself
+                return result
+        else:  # to another device (a host tensor on a GPU arch), or from Vulkan: via the host
+            out = lib.from_dlpack(arrays.asnumpy(result))
+            if out is None:
+                return result
+        if self.cast is not None:
+            out = lib.astype(out, self.cast)
+        if self.target is not None:
+            lib.assign(self.target, out)
+            return self.target
+        return out
 
     def count_nan(self) -> int:
         """How many NaNs the input holds (0 for integer dtypes)."""

@@ -8,14 +8,13 @@ scalars (or a numpy array for :func:`histogram`) even for device input.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.ndimage as ndi
 
 from .. import arrays, checks
 from ..kernels import dsl
 from ..registry import Algorithm, register
+from ..typing import ArrayInput
 from .job import Job, reduce_buffer
 
 __all__ = ["sum", "mean", "minimum", "maximum", "histogram"]
@@ -27,7 +26,7 @@ def _acc_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.uint64 if dtype.kind == "u" else np.int64)
 
 
-def sum(input: Any) -> Any:  # noqa: A001 - SciPy's name
+def sum(input: ArrayInput) -> int | float:  # noqa: A001 - SciPy's name
     """Sum of all elements.
 
     Parameters
@@ -48,13 +47,13 @@ def sum(input: Any) -> Any:  # noqa: A001 - SciPy's name
     return _sum_of(Job(input))
 
 
-def _sum_of(job: Job) -> Any:
+def _sum_of(job: Job) -> int | float:
     acc = _acc_dtype(job.in_dtype)
     val = reduce_buffer(dsl.reduce("sum", job.in_dtype, acc), job.src, acc, "sum")
     return float(val) if acc.kind == "f" else int(val)
 
 
-def mean(input: Any) -> float:
+def mean(input: ArrayInput) -> float:
     """Mean of all elements (float64).
 
     Parameters
@@ -73,16 +72,16 @@ def mean(input: Any) -> float:
     return float(_sum_of(job)) / float(np.prod(job.shape))
 
 
-def _extreme(input: Any, op: str) -> Any:
+def _extreme(input: ArrayInput, op: str) -> np.generic:
     job = Job(input)
     if job.count_nan():
-        return job.in_dtype.type(np.nan)
+        return job.scalar_dtype.type(np.nan)
     dt = job.in_dtype
     val = reduce_buffer(dsl.reduce(op, dt, dt), job.src, dt, op)
-    return job.in_dtype.type(val)
+    return job.scalar_dtype.type(val)  # float16 data: its extreme is a float16 value
 
 
-def minimum(input: Any) -> Any:
+def minimum(input: ArrayInput) -> np.generic:
     """Smallest element (NaN if the input holds NaN, as numpy's ``min``).
 
     Parameters
@@ -100,7 +99,7 @@ def minimum(input: Any) -> Any:
     return _extreme(input, "min")
 
 
-def maximum(input: Any) -> Any:
+def maximum(input: ArrayInput) -> np.generic:
     """Largest element (NaN if the input holds NaN).
 
     Parameters
@@ -118,7 +117,7 @@ def maximum(input: Any) -> Any:
     return _extreme(input, "max")
 
 
-def histogram(input: Any, min: float, max: float, bins: int) -> np.ndarray:  # noqa: A002
+def histogram(input: ArrayInput, min: float, max: float, bins: int) -> np.ndarray:  # noqa: A002
     """Counts in ``bins`` equal bins spanning ``[min, max]``.
 
     Parameters

@@ -14,24 +14,26 @@ Conventions
 * Axis order of the array is (z, y, x) (a single slice: (y, x)); ``spacing``
   follows it: (dz, dy, dx) in mm, with (dy, dx) = *PixelSpacing* (row
   spacing, column spacing) and dz from the slice positions.
-* ``direction`` columns are the patient-space directions of x (the row
-  direction cosine), y (the column direction cosine) and z (the slice normal
-  ``cross(row, column)``); slices are sorted by their position along that
-  normal, so z always advances along it. ``origin`` is the
-  *ImagePositionPatient* of the first slice after sorting.
+* ``direction`` columns follow the array's axes too (see :mod:`medkern.volume`):
+  column 0 the slice normal ``cross(row, column)``, column 1 the column direction
+  cosine (down the rows, array axis 1), column 2 the row direction cosine (along a
+  row, array axis 2); slices are sorted by their position along the normal, so
+  axis 0 always advances along it. ``origin`` is the *ImagePositionPatient* of the
+  first slice after sorting.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import datetime
+import logging
 import math
 import os
 import re
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pydicom
@@ -44,6 +46,8 @@ from ..volume import Volume
 __all__ = ["DicomError", "DicomWarning", "read_dicom", "write_dicom", "list_series"]
 
 _PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
+#: INFO: a directory scanned, a series read; DEBUG: scan and decode progress (coarse steps).
+_log = logging.getLogger(__name__)
 
 #: Values larger than this (bytes) are read from the file only when used, so scanning a
 #: directory reads headers, not pixels.
@@ -416,7 +420,10 @@ def _scan(files: list[str], explicit: bool, label: str) -> _Scan:
     """
     items, broken = [], []
     skipped = 0
-    for f in files:
+    step = max(100, len(files) // 10)  # DEBUG progress about every 10 %
+    for i, f in enumerate(files):
+        if i and i % step == 0:
+            _log.debug("%s: scanning headers: %d/%d files", label, i, len(files))
         ds = None
         try:
             ds = _read_header(f, explicit)
@@ -454,6 +461,8 @@ def _scan(files: list[str], explicit: bool, label: str) -> _Scan:
             raise DicomError(f"{label}: no readable DICOM file; {listing}") from broken[0][1]
         why = f" ({skipped} non-DICOM file(s) skipped)" if skipped else ""
         raise DicomError(f"{label}: no DICOM files found{why}")
+    _log.info("%s: scanned %d file(s): %d DICOM object(s), %d unreadable, %d not DICOM",
+              label, len(files), len(items), len(broken), skipped)
     return _Scan(items, broken, skipped)
 
 
@@ -1056,7 +1065,8 @@ def _format_gaps(gaps: np.ndarray) -> str:
 
 
 def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], rescale: bool,
-                 tol: float, resample: bool) -> Volume:
+                 tol: float, resample: bool,
+                 progress: Callable[[int, int], None] | None = None) -> Volume:
     where = f"{label}: series {uid}"
     for f, ds in items:
         if not _is_image(ds):
@@ -1159,6 +1169,10 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
     for out_i, fr in enumerate(frames):
         by_file.setdefault(fr.path, []).append((out_i, fr.index))
         first_of.setdefault(fr.path, fr)
+    _log.info("%s: decoding %d slice(s) from %d file(s)", where, n, len(by_file))
+    done, next_log = 0, max(1, n // 10)  # DEBUG about every 10 %
+    if progress is not None:
+        progress(0, n)
     for f, places in by_file.items():
         with _about(f, "cannot read the pixel data"):
             head = first_of[f]
@@ -1171,6 +1185,12 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
             stored[out_i] = arr[k]
         del arr
         _drop_pixels(first_of[f].ds)  # the pixels now live in `stored`; meta keeps the header
+        done += len(places)
+        if progress is not None:
+            progress(done, n)
+        if done >= next_log or done == n:
+            _log.debug("%s: decoded %d/%d slices", where, done, n)
+            next_log = done + max(1, n // 10)
 
     if rescale:
         array = _rescaled(stored, np.array([fr.slope for fr in frames]),
@@ -1181,7 +1201,7 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
 
     meta = frames[0].ds
     origin = frames[0].position if frames[0].position is not None else np.zeros(3)
-    direction = np.column_stack([row, col, normal])
+    direction = np.column_stack([normal, col, row])  # array order: slice, row, column
     if n == 1:
         return Volume(array[0], spacing=(dy, dx), origin=origin, direction=direction,
                       series_uid=uid, modality=_modality(meta), meta=meta)
@@ -1256,7 +1276,8 @@ def list_series(path: str | os.PathLike | Sequence[str | os.PathLike]) -> list[d
 
 def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid: str | None = None,
                rescale: bool = True, *, spacing_tolerance: float = 0.01,
-               resample: bool = False) -> Volume:
+               resample: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> Volume:
     """Read a DICOM series (or one image) as a :class:`~medkern.Volume`.
 
     Parameters
@@ -1279,13 +1300,19 @@ def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid
     resample : bool, default False
         When the slice gaps are not uniform, interpolate linearly along z onto a uniform grid
         instead of raising (see Notes).
+    progress : callable, optional
+        ``progress(done, total)`` while the pixels are decoded: ``(0, total)`` first, then
+        after each file, ``done`` slices of ``total`` (frames of multi-frame files count
+        one each). For a progress bar over a large series; an exception it raises stops
+        the reading. (Logging, logger ``medkern.io.dicom``, says the same at DEBUG level
+        and the scan and the series read at INFO.)
 
     Returns
     -------
     Volume
         ``array`` (z, y, x), or (y, x) for a single slice; ``spacing`` (dz, dy, dx) mm;
         ``origin`` the ImagePositionPatient of the first slice after sorting; ``direction``
-        columns = row cosine (x), column cosine (y), slice normal (z); ``series_uid``,
+        columns in array order = slice normal, column cosine, row cosine; ``series_uid``,
         ``modality`` and ``meta`` (the first slice's pydicom Dataset, pixel data removed).
 
     Raises
@@ -1351,6 +1378,9 @@ def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid
                         f"{type(spacing_tolerance).__name__}") from None
     if not math.isfinite(tol) or tol < 0:
         raise ValueError(f"spacing_tolerance must be finite and >= 0, got {spacing_tolerance}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable (done, total) or None, got "
+                        f"{type(progress).__name__}")
     files, explicit, label = _collect(path)
     with _quiet_pydicom():
         scan = _scan(files, explicit, label)
@@ -1358,7 +1388,8 @@ def read_dicom(path: str | os.PathLike | Sequence[str | os.PathLike], series_uid
         # the chosen series must be whole; unreadable files of other series are skipped
         skipped = _fail_if_broken(scan, uid, f"series {uid}")
         volume = _load_series(label, uid, _group(scan.items)[uid], bool(rescale), tol,
-                              bool(resample))
+                              bool(resample), progress)
+    _log.info("%s: read series %s: shape %s, %s", label, uid, volume.shape, volume.dtype)
     if skipped:
         warnings.warn(DicomWarning(f"{label}: skipped {_unreadable_list(label, skipped)}"),
                       stacklevel=2)
@@ -1545,8 +1576,9 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
     Notes
     -----
     New SeriesInstanceUID and SOPInstanceUIDs (``pydicom.uid.generate_uid``); Explicit VR
-    Little Endian. Geometry: ImageOrientationPatient from the first two direction columns,
-    ImagePositionPatient of slice k = ``origin + k * dz * direction[:, 2]``, PixelSpacing
+    Little Endian. Geometry: ImageOrientationPatient = (``direction[:, 2]``, ``direction[:, 1]``)
+    (row and column cosines), ImagePositionPatient of slice k = ``origin + k * dz *
+    direction[:, 0]``, PixelSpacing
     (dy, dx), SliceThickness and SpacingBetweenSlices dz. SOP class CT/MR/PET Image Storage
     for those modalities, Secondary Capture otherwise; ImageType DERIVED\\SECONDARY.
 
@@ -1556,8 +1588,8 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
     the minimum and RescaleSlope = range / 65535 (both as DICOM decimal strings), so reading
     back gives float32 (float64 beyond float32's range) within slope / 2 of the input.
     ``read_dicom`` returns the written array (exact for integers) and geometry; a volume whose
-    z axis points against
-    ``cross(x, y)`` (left-handed direction) comes back with its slices in the opposite order
+    slice axis points against the normal ``cross(row, column)`` comes back with its slices in
+    the opposite order
     (same positions in space), and a 3-D volume of one slice comes back 2-D.
     """
     if not isinstance(volume, Volume):
@@ -1570,7 +1602,7 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
     if np.max(np.abs(direction.T @ direction - np.eye(3))) > 1e-3:
         raise ValueError(f"volume.direction must be orthonormal to write DICOM geometry, "
                          f"got\n{direction}")
-    row, col, zdir = direction[:, 0], direction[:, 1], direction[:, 2]
+    zdir, col, row = direction[:, 0], direction[:, 1], direction[:, 2]  # array order
     normal = np.cross(row, col)
     if arr.ndim == 3:
         dz, dy, dx = volume.spacing
