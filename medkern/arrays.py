@@ -64,21 +64,21 @@ Dtype policy (follows ``scipy.ndimage``)
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from . import dlpack, runtime
 
 #: numpy dtypes a kernel can read or write, with their Taichi names.
-_TI_NAMES = {
+_TI_NAMES: dict[np.dtype, str] = {
     np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
     np.dtype(np.int8): "i8", np.dtype(np.int16): "i16",
     np.dtype(np.int32): "i32", np.dtype(np.int64): "i64",
     np.dtype(np.uint8): "u8", np.dtype(np.uint16): "u16",
     np.dtype(np.uint32): "u32", np.dtype(np.uint64): "u64",
 }
-SUPPORTED_DTYPES = tuple(_TI_NAMES)
+SUPPORTED_DTYPES: tuple[np.dtype, ...] = tuple(_TI_NAMES)
 _NP_FROM_TI = {name: dt for dt, name in _TI_NAMES.items()}
 
 
@@ -90,7 +90,7 @@ def ti_dtype(dtype: np.dtype) -> Any:
 
 def shape3(shape: tuple[int, ...]) -> tuple[int, int, int]:
     """Pad a 1-3 D shape with leading ones to 3-D."""
-    return (1,) * (3 - len(shape)) + tuple(int(s) for s in shape)
+    return cast("tuple[int, int, int]", (1,) * (3 - len(shape)) + tuple(int(s) for s in shape))
 
 
 def compute_dtype(in_dtype: np.dtype, out_dtype: np.dtype) -> np.dtype:
@@ -227,7 +227,8 @@ class DeviceMemory(np.ndarray):
     ufuncs and ``repr`` refuse it.
     """
 
-    __array_ufunc__ = None
+    # numpy's documented opt-out of ufuncs; its stub types the attribute as a method only
+    __array_ufunc__ = None  # type: ignore[assignment]
 
     def __array_function__(self, func, types, args, kwargs):
         raise TypeError(f"{func.__name__}: medkern.arrays.DeviceMemory is device memory; "
@@ -353,7 +354,7 @@ def release_buffer(buf: Any) -> None:
 
 def upload(x: np.ndarray) -> Any:
     """A kernel buffer holding ``x`` (a read-only view on the CPU arch when possible)."""
-    host = _native_host(x).reshape(shape3(x.shape))
+    host: np.ndarray = _native_host(x).reshape(shape3(x.shape))
     if runtime.is_cpu():
         return host
     buf = empty_buffer(host.shape, host.dtype)
@@ -565,6 +566,7 @@ def _from_dlpack(x: Any, dtype: Any, copy: bool | None, name: str,
     _check_storable(view.dtype if view.dtype != bool else np.dtype(np.uint8), view.shape, name)
     _check_storable(want, view.shape, name)
     shared = on_host if arch == "cpu" else on_gpu
+    reason: str | None
     if not shared:
         reason = (f"its memory is on {_device_name(dev)} and medkern runs on the {arch} arch "
                   "(device memory of its own)")

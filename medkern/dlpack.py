@@ -130,6 +130,7 @@ def export(pointer: int, shape: tuple, dtype: Any, owner: Any, *, device: tuple 
         capsule = view.__dlpack__()
     kind = _capsule_kind(capsule)
     address = _capsule_get_pointer(capsule, kind)
+    managed: DLManagedTensorVersioned | DLManagedTensor
     if kind == _VERSIONED:
         managed = DLManagedTensorVersioned.from_address(address)
         if copied:
@@ -205,6 +206,7 @@ def consume(x: Any, stream: Any = None) -> tuple[np.ndarray, tuple[int, int]]:
         raise BufferError(f"{type(x).__name__}.__dlpack__ returned no unconsumed DLPack capsule")
     address = _capsule_get_pointer(capsule, kind)
     flags = 0
+    managed: DLManagedTensorVersioned | DLManagedTensor
     if kind == _VERSIONED:
         managed = DLManagedTensorVersioned.from_address(address)
         if managed.version.major != 1:

@@ -1,5 +1,6 @@
 """Type hints of the public API: the ``py.typed`` marker ships, every annotation resolves, and
 (``-m slow``, with mypy installed) a type checker sees a filter's result as its input's kind."""
+import importlib.util
 import inspect
 import os
 import sys
@@ -71,3 +72,38 @@ def test_mypy_sees_the_input_kind(tmp_path):
     assert revealed[4] in ('"float"', '"builtins.float"')
     errors = [line for line in lines if ": error:" in line]
     assert len(errors) == 1 and ":11:" in errors[0] and "sigma" in errors[0], out + err
+
+
+@pytest.mark.slow
+def test_mypy_sees_a_dlpack_producer_kind(tmp_path):
+    """Another library's array in -> that library's array out (any ``__dlpack__`` producer),
+    not numpy.ndarray; numpy input keeps numpy.ndarray."""
+    api = pytest.importorskip("mypy.api")
+    has_torch = importlib.util.find_spec("torch") is not None
+    snippet = tmp_path / "use_dlpack.py"
+    snippet.write_text(
+        "from typing import Any\n"
+        "import numpy as np\n"
+        "import medkern.filters as mf\n"
+        "from medkern.algorithms import custom\n"
+        "class Tensor:\n"
+        "    def __dlpack__(self, *, stream: Any = None) -> Any: return None\n"
+        "    def __dlpack_device__(self) -> tuple[int, int]: return (1, 0)\n"
+        "t = Tensor()\n"
+        "reveal_type(mf.gaussian_filter(t, 2.0))\n"
+        "reveal_type(mf.median_filter(t, size=3))\n"
+        "reveal_type(custom.elementwise(lambda v: v)(t))\n"
+        "reveal_type(mf.gaussian_filter(np.zeros((4, 4), np.float32), 2.0))\n"
+        "mf.gaussian_filter(t, sigma='wide')\n"
+        + ("import torch\n"
+           "reveal_type(mf.gaussian_filter(torch.zeros(4, 4), 2.0))\n" if has_torch else ""))
+    out, err, _ = api.run([str(snippet), "--follow-imports=silent", "--no-incremental",
+                           "--python-executable", sys.executable])
+    lines = [line for line in out.splitlines() if line.startswith(str(snippet))]
+    revealed = [line.split("Revealed type is ")[1] for line in lines if "Revealed type" in line]
+    assert revealed[:3] == ['"use_dlpack.Tensor"'] * 3, out + err
+    assert revealed[3].startswith('"numpy.ndarray'), out + err
+    if has_torch:
+        assert revealed[4] == '"torch._tensor.Tensor"', out + err
+    errors = [line for line in lines if ": error:" in line]
+    assert len(errors) == 1 and ":13:" in errors[0] and "sigma" in errors[0], out + err

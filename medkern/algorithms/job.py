@@ -23,7 +23,7 @@ array). Inputs are never written (except as ``output=``).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
 
@@ -75,7 +75,9 @@ class Job:
     def src(self) -> Any:
         """The input as a kernel buffer (uploaded on first use)."""
         if self._src is None:
-            self._src = self._x._buf if self.device else arrays.upload(self._x)
+            # self.device is isinstance(self._x, DeviceArray)
+            self._src = (cast(DeviceArray, self._x)._buf if self.device
+                         else arrays.upload(cast(np.ndarray, self._x)))
         return self._src
 
     def buffer(self, dtype: Any = None) -> Any:

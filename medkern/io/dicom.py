@@ -33,7 +33,7 @@ import re
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import numpy as np
 import pydicom
@@ -42,6 +42,9 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from ..volume import Volume
+
+if TYPE_CHECKING:
+    from pydicom.dataelem import DataElement
 
 __all__ = ["DicomError", "DicomWarning", "read_dicom", "write_dicom", "list_series"]
 
@@ -188,7 +191,7 @@ def _collect(path: Any) -> tuple[list[str], bool, str]:
     if isinstance(path, (str, os.PathLike)):
         p = os.fspath(path)
         if os.path.isdir(p):
-            files = []
+            files: list[str] = []
             for root, dirs, names in os.walk(p):
                 dirs.sort()
                 # dangling links and sockets/fifos are not files to read
@@ -478,7 +481,7 @@ def _summary(uid: str | None, items: list[tuple[str, Dataset]]) -> dict:
     ds0 = items[0][1]
     images = [(f, ds) for f, ds in items if _is_image(ds)]
     n = 0
-    shapes = set()
+    shapes: set[tuple[int, int] | None] = set()
     for f, ds in images:
         with _about(f, "cannot parse the DICOM header"):
             n += _n_frames(ds, f)
@@ -487,6 +490,7 @@ def _summary(uid: str | None, items: list[tuple[str, Dataset]]) -> dict:
     shape = None
     if len(shapes) == 1 and None not in shapes:
         (rc,) = shapes
+        assert rc is not None  # None not in shapes
         shape = (n, *rc) if n > 1 else rc
     return {
         "uid": uid,
@@ -633,6 +637,10 @@ def _frames(path: str, ds: Dataset, rescale: bool) -> list[_Frame]:
             parsed[key] = _parse_floats(value, n, what, where)
         return parsed[key]
 
+    orientations: list[np.ndarray | None]
+    spacings: list[tuple[float, float] | None]
+    slopes: list[float]
+    intercepts: list[float]
     orientations, spacings, slopes, intercepts = [], [], [], []
     for k in range(nf):
         where = path if nf == 1 else f"{path} (frame {k + 1})"
@@ -675,6 +683,7 @@ def _frames(path: str, ds: Dataset, rescale: bool) -> list[_Frame]:
                          "every stored value to the intercept; read with rescale=False for the "
                          "stored values")
 
+    positions: list[np.ndarray | None]
     if per_frame is not None:
         positions = []
         for k in range(nf):
@@ -974,7 +983,7 @@ def _rescaled(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray,
                     for i in range(len(stored)):
                         stored[i] += dt(int(intercepts[i]))
                     return stored
-                out = np.empty(stored.shape, dt)
+                out: np.ndarray = np.empty(stored.shape, dt)
                 for i in range(len(stored)):
                     out[i] = stored[i].astype(dt) + dt(int(intercepts[i]))
                 return out
@@ -1097,8 +1106,8 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
                 if np.max(np.abs(fr.orientation - o)) <= _ORIENTATION_TOL:
                     distinct[i] = (o, lab, cnt + 1)
                     break
-            else:
-                distinct.append((fr.orientation, fr.label, 1))
+            else:  # no frame lacks an orientation (`missing` above)
+                distinct.append((cast(np.ndarray, fr.orientation), fr.label, 1))
         if len(distinct) > 1:
             listing = "; ".join(f"[{', '.join(f'{v:.4g}' for v in o)}] x{cnt} (e.g. {lab})"
                                 for o, lab, cnt in distinct[:8])
@@ -1123,7 +1132,8 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
         with np.errstate(over="ignore", invalid="ignore"):
             proj = np.array([fr.position @ normal for fr in frames])
             span = float(np.max(proj) - np.min(proj)) if np.all(np.isfinite(proj)) else math.inf
-        if not math.isfinite(span) or any(not np.all(np.isfinite(fr.position)) for fr in frames):
+        if not math.isfinite(span) or any(not np.all(np.isfinite(cast(np.ndarray, fr.position)))
+                                          for fr in frames):  # none is None (`missing` above)
             raise DicomError(f"{where}: slice positions (ImagePositionPatient / "
                              "GridFrameOffsetVector) are too large to compute distances between "
                              "them")
@@ -1192,6 +1202,7 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
             _log.debug("%s: decoded %d/%d slices", where, done, n)
             next_log = done + max(1, n // 10)
 
+    assert stored is not None  # frames is not empty: the loop above decoded at least one file
     if rescale:
         array = _rescaled(stored, np.array([fr.slope for fr in frames]),
                           np.array([fr.intercept for fr in frames]), [fr.label for fr in frames])
@@ -1200,11 +1211,14 @@ def _load_series(label: str, uid: str | None, items: list[tuple[str, Dataset]], 
     del stored
 
     meta = frames[0].ds
-    origin = frames[0].position if frames[0].position is not None else np.zeros(3)
+    # Volume takes any 3 numbers as origin (and stores them as a tuple of float)
+    origin = cast("tuple[float, ...]",
+                  frames[0].position if frames[0].position is not None else np.zeros(3))
     direction = np.column_stack([normal, col, row])  # array order: slice, row, column
     if n == 1:
         return Volume(array[0], spacing=(dy, dx), origin=origin, direction=direction,
                       series_uid=uid, modality=_modality(meta), meta=meta)
+    assert dz is not None  # n > 1: set from the slice positions above
     if nonuniform:
         array, dz = _resample_z(array, proj)
     return Volume(array, spacing=(dz, dy, dx), origin=origin, direction=direction,
@@ -1454,6 +1468,8 @@ def _encode(arr: np.ndarray) -> tuple[np.ndarray, float, float]:
     if arr.dtype.kind in "iu":
         if arr.dtype.itemsize <= 2:
             return arr.astype(arr.dtype.newbyteorder("=")), 1.0, 0.0
+        lo: float
+        hi: float
         lo, hi = int(arr.min()), int(arr.max())
         for dt in (np.int16, np.uint16, np.int32, np.uint32):
             if np.iinfo(dt).min <= lo and hi <= np.iinfo(dt).max:
@@ -1497,6 +1513,7 @@ def _check_written_geometry(n: int, origin: np.ndarray, zdir: np.ndarray, dz: fl
     _, _, normal = _axes(iop, "volume.direction")
     if n < 2:
         return
+    assert dz is not None  # n >= 2 slices: a 3-D volume, whose spacing[0] the caller passes
     with np.errstate(over="ignore", invalid="ignore"):
         pos = np.array([[float(_ds_str(v)) for v in origin + k * dz * zdir] for k in range(n)])
         proj = np.sort(pos @ normal)
@@ -1650,7 +1667,7 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
         if like_ds is not None:
             for kw in _COPIED:
                 if kw in like_ds:
-                    setattr(ds, kw, like_ds.data_element(kw).value)
+                    setattr(ds, kw, cast("DataElement", like_ds.data_element(kw)).value)
         ds.SOPClassUID = sop_class
         ds.SOPInstanceUID = generate_uid()
         ds.StudyInstanceUID = study_uid
@@ -1674,7 +1691,7 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
         if dz is not None:
             ds.SliceThickness = _ds_str(dz)
             ds.SpacingBetweenSlices = _ds_str(dz)
-        ds.SliceLocation = _ds_str(pos @ normal)
+        ds.SliceLocation = _ds_str(cast(float, pos @ normal))  # 1-D @ 1-D: a numpy float
         ds.SamplesPerPixel = 1
         ds.PhotometricInterpretation = "MONOCHROME2"
         ds.Rows, ds.Columns = int(data.shape[0]), int(data.shape[1])
@@ -1691,7 +1708,8 @@ def write_dicom(volume: Volume, directory: str | os.PathLike, like: Any = None, 
             raw += b"\0"
         ds.add_new(0x7FE00010, "OB" if bits == 8 else "OW", raw)
         meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = sop_class
+        # pydicom makes a UID of a str on assignment; its annotation types only what is read
+        meta.MediaStorageSOPClassUID = sop_class  # type: ignore[assignment]
         meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
         meta.ImplementationClassUID = pydicom.uid.PYDICOM_IMPLEMENTATION_UID
