@@ -84,13 +84,20 @@ def _input(shape: str, dtype: str) -> np.ndarray:
 
 
 def _kwargs(alg: registry.Algorithm, shape: str, dtype: str) -> dict:
-    """The benchmark kwargs for this combination, or skip it."""
+    """The benchmark kwargs for this combination (with the extra arrays the algorithm's
+    ``inputs`` generates: label images...), or skip it."""
     if dtype not in alg.dtypes:
         raise NotImplementedError(f"{alg.name} does not take {dtype}")
-    kwargs = alg.kwargs_for(alg.bench_kwargs, len(_shape(shape)))
+    kwargs = alg.arguments(alg.bench_kwargs, _shape(shape), seed=0)
     if kwargs is None:
         raise NotImplementedError(f"{alg.name} has no {len(_shape(shape))}-D benchmark case")
     return kwargs
+
+
+def _on_device(kwargs: dict, shape: tuple) -> dict:
+    """``kwargs`` with the arrays of the image's shape uploaded (device-resident, like it)."""
+    return {k: medkern.asarray(v) if isinstance(v, np.ndarray) and v.shape == tuple(shape)
+            else v for k, v in kwargs.items()}
 
 
 class _TimeAlgorithm:
@@ -111,7 +118,8 @@ class _TimeAlgorithm:
                 raise NotImplementedError(f"reference {alg.reference_name} too slow at {shape}")
             self._call = functools.partial(alg.reference, x, **kwargs)
         else:
-            dx = medkern.asarray(x)  # upload once: device-resident input
+            dx = medkern.asarray(x)  # upload once: device-resident input (and label images...)
+            kwargs = _on_device(kwargs, x.shape)
             func = alg.func
 
             def call():
@@ -176,7 +184,8 @@ class MaxError:
         self.x = _input(ERROR_SHAPE, dtype)
 
     def track_max_error(self, name, dtype):
-        ours = medkern.asnumpy(self.alg.func(medkern.asarray(self.x), **self.kwargs))
+        ours = self.alg.func(medkern.asarray(self.x), **_on_device(self.kwargs, self.x.shape))
+        ours = medkern.asnumpy(ours) if isinstance(ours, medkern.DeviceArray) else ours
         return self.alg.error(ours, self.alg.reference(self.x, **self.kwargs))
 
 

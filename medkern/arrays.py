@@ -19,6 +19,43 @@ and, on CUDA, uses it in place when it is device memory (``on_cuda_device`` in
 Taichi 1.7's CUDA kernel launcher -- the path torch tensors take), so kernels
 read and write the other library's memory directly.
 
+Scratch pool and buffer ownership
+---------------------------------
+Buffers come from a pool (:func:`empty_buffer`; capped at ``_POOL_MAX_BYTES``,
+1 GiB: a buffer that would exceed it is freed) so a pass or a call reuses the
+memory an earlier one finished with. The pool never gives one buffer to two
+users, whatever the call sites do, because every buffer it tracks is in exactly
+one state (``_OWNERS``, keyed by ``id``):
+
+* **leased** -- :func:`empty_buffer` handed it to one call, which alone may give
+  it back with :func:`release_buffer` (for intermediates: reused by the next pass
+  at once). The lease is a weak reference: a call that drops the buffer (an error
+  path) just frees it.
+* **pooled** -- back in the pool, nobody's. A second :func:`release_buffer`, a
+  :class:`DeviceArray` built over it, a :func:`download` of it or a ``Job`` kernel
+  launched with it raises ``RuntimeError``: it was used after its release.
+* **handed out** -- a result holds it: building a :class:`DeviceArray` over a
+  leased buffer, or :func:`download` returning a view of one (a numpy result on the
+  CPU arch), ends the lease. :func:`release_buffer` on it raises ``RuntimeError``.
+  It goes back to the pool only when that holder dies *and* its reference count
+  proves nothing else refers to it: a DLPack consumer (the capsule's numpy array
+  owns the buffer object), a numpy view or slice of it (its ``base`` is the
+  buffer), another DeviceArray over it, Taichi (which keeps the arguments of a
+  kernel's compiling call) all count, and then the buffer is left to them and
+  freed by the last one, never pooled. The count is exact in CPython and the
+  holder's own reference is known (a weakref callback runs before the holder drops
+  its references; the baseline is measured at import), so the check errs only
+  towards not pooling.
+
+Anything without a record -- the caller's numpy memory, an imported tensor, a
+buffer whose holder went while something else still referred to it -- never
+enters the pool. The bookkeeping is a few dictionary operations and a weak
+reference per buffer: ~4 us for a pooled lease + release, ~9 us for a result's
+lease, claim and return (a 128x128 ``gaussian_filter`` takes ~430 us on 2 CPU
+cores; the difference is within noise). Weakref callbacks only *try* the
+pool's lock (they may fire anywhere); contended, the buffer is simply freed.
+:func:`pool_stats` and :func:`clear_pool` inspect and empty the pool.
+
 Interop (DLPack, ``__cuda_array_interface__``)
 ----------------------------------------------
 * ``DeviceArray.__dlpack__``/``__dlpack_device__`` (Python array API): the
@@ -64,6 +101,10 @@ Dtype policy (follows ``scipy.ndimage``)
 """
 from __future__ import annotations
 
+import math
+import sys
+import threading
+import weakref
 from typing import Any, cast
 
 import numpy as np
@@ -109,12 +150,14 @@ class DeviceArray:
     ``DeviceArray`` return ``DeviceArray`` results without copying to the host.
     """
 
-    __slots__ = ("_buf", "shape", "dtype")
+    # _buf is set once, here: the pool's ownership check counts on it (see _holder_gone)
+    __slots__ = ("_buf", "shape", "dtype", "__weakref__")
 
     def __init__(self, buf: Any, shape: tuple[int, ...], dtype: np.dtype):
         self._buf = buf
         self.shape = tuple(int(s) for s in shape)
         self.dtype = np.dtype(dtype)
+        _hand_out(buf, self)  # a leased scratch buffer now belongs to this array
 
     @property
     def ndim(self) -> int:
@@ -306,50 +349,300 @@ def _native_host(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-#: Scratch buffers returned by finished calls, by (shape, dtype): reusing them saves
-#: the allocation (cudaMalloc on GPUs, fresh pages faulted in on the CPU) per pass.
+# ============================================================ scratch pool and buffer ownership
+#: Scratch buffers nobody uses, by (shape, dtype): reusing them saves the allocation
+#: (cudaMalloc / a zero-filled Vulkan allocation on GPUs, fresh pages faulted in on the
+#: CPU) per pass. At most ``_POOL_MAX_BYTES``; a buffer that would exceed it is freed.
 _POOL: dict[tuple, list] = {}
 _POOL_MAX_BYTES = 1 << 30
 _pooled_bytes = 0
+#: The ownership record of every buffer the pool tracks, by ``id(buffer)``: a
+#: :class:`_Lease` (LEASED), a :class:`_Claim` (HANDED OUT) or :data:`_POOLED`. A buffer
+#: without a record is not the pool's (the caller's memory, an imported tensor...) and
+#: never enters it.
+_OWNERS: dict[int, Any] = {}
+_POOLED = "pooled"
+#: Guards ``_POOL``, ``_pooled_bytes`` and ``_OWNERS``. Held for a few dictionary and
+#: list operations that create no Python objects the garbage collector tracks (those are
+#: made before), so no collection -- and no finalizer that might call back in -- runs
+#: while it is held; never held while allocating buffers or launching. Weakref
+#: callbacks, which fire wherever a holder dies, only *try* it and, failing, let the
+#: buffer be freed instead of pooled.
+_LOCK = threading.Lock()
+#: Buffers :func:`empty_buffer` allocated (not from the pool), for :func:`pool_stats`.
+_allocations = 0
 
 
-def empty_buffer(shape: tuple[int, int, int], dtype: np.dtype) -> Any:
-    """An uninitialised kernel buffer on the running arch (from the scratch pool if one fits)."""
+class _Lease(weakref.ref):
+    """LEASED: the one medkern call that got the buffer from :func:`empty_buffer` owns it.
+
+    A weak reference, so a buffer its call drops (an error path) is simply freed;
+    the callback forgets the record. A record whose buffer died before the callback
+    could take the lock is stale: every reader checks ``lease() is buf``.
+    """
+
+    __slots__ = ("ident",)
+    ident: int
+
+    def __new__(cls, buf: Any) -> "_Lease":
+        self = super().__new__(cls, buf, _lease_lost)
+        self.ident = id(buf)
+        return self
+
+
+class _Claim(weakref.ref):
+    """HANDED OUT: a result (a :class:`DeviceArray`, or a numpy view returned by
+    :func:`download`) holds the buffer. A weak reference to that *holder* that keeps the
+    buffer itself: when the holder dies, :func:`_holder_gone` pools the buffer if its
+    reference count proves nothing else refers to it."""
+
+    __slots__ = ("buf", "sole")
+    buf: Any
+    sole: int
+
+    def __new__(cls, holder: Any, buf: Any, sole: int) -> "_Claim":
+        self = super().__new__(cls, holder, _holder_gone)
+        self.buf = buf
+        self.sole = sole
+        return self
+
+    def __init__(self, holder: Any, buf: Any, sole: int) -> None:
+        pass  # all set in __new__ (weakref.ref.__init__ only checks its two arguments)
+
+
+def _leased(buf: Any, rec: Any) -> bool:
+    return type(rec) is _Lease and rec() is buf
+
+
+def _lease_lost(lease: _Lease) -> None:
+    """The buffer died while leased (its call dropped it): forget the record."""
+    try:
+        if _LOCK.acquire(False):
+            try:
+                if _OWNERS.get(lease.ident) is lease:
+                    del _OWNERS[lease.ident]
+            finally:
+                _LOCK.release()
+    except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to keep
+        pass
+
+
+#: ``sys.getrefcount`` of a handed-out buffer in :func:`_holder_gone` when nothing but
+#: the dying holder and the claim refers to it, by holder type (measured at import on
+#: a probe, so it holds whatever the interpreter's counting details).
+_SOLE: dict[type, int] = {}
+_calibration: list[int] | None = None
+
+
+def _holder_gone(claim: _Claim) -> None:
+    """A handed-out buffer's holder died: pool the buffer if nothing else refers to it.
+
+    Runs while the holder is being deallocated (CPython clears weak references before
+    the holder's own references: ``DeviceArray._buf``, a view's ``base``), so the count
+    of a buffer nothing else refers to is the calibrated ``claim.sole``. Anything more
+    -- a DLPack consumer (its capsule owns the buffer), a numpy view of it, another
+    DeviceArray over it, a local variable in a frame still running -- and the buffer is
+    left to them: freed when the last one goes, never pooled. Not comparing equal
+    errs only that way.
+    """
     global _pooled_bytes
-    runtime.ensure_init()
-    key = (tuple(int(s) for s in shape), np.dtype(dtype))
-    with runtime.lock:
-        free = _POOL.get(key)
-        if free:
-            _pooled_bytes -= _nbytes(key)
-            return free.pop()
-        if runtime.is_cpu():
-            return np.empty(key[0], dtype=key[1])
-        ti = runtime.ensure_init()
-        return ti.ndarray(ti_dtype(key[1]), key[0])
+    try:
+        buf = claim.buf
+        claim.buf = None
+        refs = sys.getrefcount(buf)
+        if _calibration is not None:
+            _calibration.append(refs)
+            return
+        ident = id(buf)
+        key = _key(buf)
+        size = _nbytes(key)
+        spare: list[Any] = []
+        if not _LOCK.acquire(False):  # contended, or fired inside the lock: just free it
+            if _OWNERS.get(ident) is claim:
+                del _OWNERS[ident]
+            return
+        try:
+            if _OWNERS.get(ident) is not claim:
+                return
+            if refs <= claim.sole and _pooled_bytes + size <= _POOL_MAX_BYTES:
+                _push(key, size, buf, spare)
+            else:
+                del _OWNERS[ident]
+        finally:
+            _LOCK.release()
+    except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to keep
+        pass
+
+
+def _calibrate() -> None:
+    """Measure :data:`_SOLE` on probes: a buffer held only by its claim and a dying holder."""
+    global _calibration
+    _calibration = []
+    try:
+        for holder_type in (DeviceArray, np.ndarray):
+            probe = np.empty((1, 1, 1))
+            holder: Any = probe.reshape(1)
+            if holder_type is DeviceArray:
+                holder = DeviceArray.__new__(DeviceArray)
+                holder._buf = probe
+            claim = _Claim(holder, probe, 0)
+            del probe, holder  # the holder dies: _holder_gone records the count
+            _SOLE[holder_type] = _calibration.pop()
+            del claim
+    finally:
+        _calibration = None
+
+
+def _key(buf: Any) -> tuple:
+    if isinstance(buf, np.ndarray):
+        return (buf.shape, buf.dtype)
+    return (tuple(buf.shape), np.dtype(_NP_FROM_TI[str(buf.dtype)]))
 
 
 def _nbytes(key: tuple) -> int:
-    return int(np.prod(key[0], dtype=np.int64)) * key[1].itemsize
+    return math.prod(key[0]) * key[1].itemsize
+
+
+def _push(key: tuple, size: int, buf: Any, spare: list) -> None:
+    """Put ``buf`` in the pool (``_LOCK`` held; ``spare``: an empty list made before)."""
+    global _pooled_bytes
+    free = _POOL.get(key)
+    if free is None:
+        free = _POOL[key] = spare
+    free.append(buf)
+    _pooled_bytes += size
+    _OWNERS[id(buf)] = _POOLED
+
+
+def empty_buffer(shape: tuple[int, int, int], dtype: np.dtype) -> Any:
+    """An uninitialised kernel buffer on the running arch, leased to the caller.
+
+    From the scratch pool if one fits. The caller owns it alone until it either
+    gives it back with :func:`release_buffer`, hands it out as a result (a
+    :class:`DeviceArray` over it, or the view :func:`download` returns), or drops it.
+    """
+    global _pooled_bytes, _allocations
+    runtime.ensure_init()
+    key = (tuple(map(int, shape)), np.dtype(dtype))
+    size = _nbytes(key)
+    buf = None
+    with _LOCK:
+        free = _POOL.get(key)
+        if free:
+            buf = free.pop()
+            _pooled_bytes -= size
+            del _OWNERS[id(buf)]  # was _POOLED; nobody else can reach it now
+        else:
+            _allocations += 1
+    if buf is None:
+        if runtime.is_cpu():
+            buf = np.empty(key[0], dtype=key[1])
+        else:
+            ti = runtime.ensure_init()
+            with runtime.lock:
+                buf = ti.ndarray(ti_dtype(key[1]), key[0])
+    # one dictionary store (atomic): no record for this id can be live (a pooled or
+    # handed-out buffer is alive, so its id is not this one's), only a dead lease
+    _OWNERS[id(buf)] = _Lease(buf)
+    return buf
 
 
 def release_buffer(buf: Any) -> None:
-    """Hand a scratch buffer back for reuse; the caller must hold no other reference.
+    """Give a leased scratch buffer back to the pool (freed if the pool is full).
 
-    The pool keeps at most ``_POOL_MAX_BYTES``; buffers beyond that are freed.
+    Only the holder of the lease from :func:`empty_buffer` may, once: a second
+    release, a release after the buffer was handed out (a ``DeviceArray``, a
+    downloaded view or a DLPack consumer may hold it), or of a buffer that never
+    came from :func:`empty_buffer` raises ``RuntimeError`` and pools nothing, so
+    one buffer is never given to two users. The caller must also hold no view of
+    it (``download``'s view takes the lease over, so that cannot happen by
+    accident). The pool keeps at most ``_POOL_MAX_BYTES``.
     """
-    global _pooled_bytes
-    if isinstance(buf, np.ndarray):
-        if buf.base is not None or not buf.flags.writeable:
-            return  # a view (e.g. of the caller's input): not ours to recycle
-        key = (buf.shape, buf.dtype)
+    ident = id(buf)
+    rec = _OWNERS.get(ident)
+    if _leased(buf, rec):  # from empty_buffer: a numpy array or a taichi.ndarray
+        key = _key(buf)
+        size = _nbytes(key)
+        spare: list[Any] = []
+        with _LOCK:
+            rec = _OWNERS.get(ident)
+            if _leased(buf, rec):
+                if _pooled_bytes + size <= _POOL_MAX_BYTES:
+                    _push(key, size, buf, spare)
+                else:
+                    del _OWNERS[ident]
+                return
+    if rec is _POOLED:
+        why = "it was released already (it is in the scratch pool)"
+    elif type(rec) is _Claim:
+        why = "it was handed out (a DeviceArray or a downloaded array holds it)"
     else:
-        key = (tuple(buf.shape), np.dtype(_NP_FROM_TI[str(buf.dtype)]))
-    size = _nbytes(key)
-    with runtime.lock:
-        if _pooled_bytes + size <= _POOL_MAX_BYTES:
-            _POOL.setdefault(key, []).append(buf)
-            _pooled_bytes += size
+        why = ("it is not leased: not from empty_buffer, or released before (when the pool "
+               "was full), or handed out and returned")
+    raise RuntimeError(f"release_buffer: {why}; releasing it could give one buffer to two "
+                       "users")
+
+
+def _hand_out(buf: Any, holder: Any) -> None:
+    """``holder`` (a DeviceArray or a view) now holds ``buf``: a leased buffer is handed out.
+
+    A buffer in the pool raises ``RuntimeError`` (used after its release).
+    """
+    rec = _OWNERS.get(id(buf))
+    if rec is None or type(rec) is _Claim:
+        return  # not the pool's (the caller's memory, an imported array), or handed out
+    if rec is not _POOLED:
+        # a holder type never calibrated gets 0: its buffer is never pooled again
+        claim = _Claim(holder, buf, _SOLE.get(type(holder), 0))
+        with _LOCK:
+            if _leased(buf, _OWNERS.get(id(buf))):
+                _OWNERS[id(buf)] = claim
+                return
+        rec = _OWNERS.get(id(buf))
+    if rec is _POOLED:
+        raise RuntimeError("a scratch buffer was used after release_buffer (it is in the pool); "
+                           "handing it out would give it to two users")
+
+
+def check_not_pooled(args: tuple) -> None:
+    """``RuntimeError`` if a kernel argument is a buffer sitting in the pool (used after
+    its release); a few dictionary look-ups."""
+    for a in args:
+        if _OWNERS.get(id(a)) is _POOLED:
+            raise RuntimeError("a kernel was launched with a scratch buffer after "
+                               "release_buffer (it is in the pool)")
+
+
+def is_leased(buf: Any) -> bool:
+    """Whether ``buf`` is a scratch buffer leased by :func:`empty_buffer` and not yet
+    released or handed out (its lease holder may release it)."""
+    return _leased(buf, _OWNERS.get(id(buf)))
+
+
+def pool_stats() -> dict:
+    """The scratch pool's state: ``buffers``/``bytes`` pooled, buffers ``leased`` to
+    running calls and ``handed_out`` (held by results), ``allocations`` made so far.
+    (Diagnostics: a snapshot, not taken under the lock.)"""
+    recs = list(_OWNERS.values())  # one C call: no other thread runs meanwhile
+    pools = list(_POOL.values())
+    return {"buffers": sum(len(v) for v in pools), "bytes": _pooled_bytes,
+            "allocations": _allocations,
+            "leased": sum(1 for r in recs if type(r) is _Lease and r() is not None),
+            "handed_out": sum(1 for r in recs if type(r) is _Claim)}
+
+
+def clear_pool() -> None:
+    """Free every pooled buffer (their memory goes back to numpy/Taichi)."""
+    global _POOL, _pooled_bytes
+    fresh: dict[tuple, list] = {}
+    with _LOCK:
+        dropped, _POOL = _POOL, fresh
+        _pooled_bytes = 0
+    # out of the pool, these buffers are unreachable to anyone else: forget them here
+    for free in dropped.values():
+        for buf in free:
+            if _OWNERS.get(id(buf)) is _POOLED:
+                del _OWNERS[id(buf)]
 
 
 def upload(x: np.ndarray) -> Any:
@@ -377,13 +670,22 @@ def upload_vector(x: np.ndarray) -> Any:
 
 
 def download(buf: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """A numpy array with the contents of a buffer (no copy of a CPU buffer)."""
+    """A numpy array with the contents of a buffer (no copy of a CPU buffer).
+
+    A view of a leased scratch buffer takes the buffer over (it is handed out, as
+    to a DeviceArray): ``release_buffer`` on it then raises, and it returns to the
+    pool when the view and everything derived from it are gone.
+    """
     if isinstance(buf, DeviceMemory):
         host = empty_buffer(tuple(buf.shape), buf.dtype)
         _kernel_copy(buf, host)
         buf = host
     if isinstance(buf, np.ndarray):
-        return buf.reshape(shape)
+        view = buf.reshape(shape)
+        if view is buf:
+            view = buf.view()
+        _hand_out(buf, view)
+        return view
     with runtime.lock:
         return buf.to_numpy().reshape(shape)
 
@@ -499,9 +801,12 @@ def _from_host(host: np.ndarray, name: str) -> DeviceArray:
         # no kernel runs on an empty array (the filters reject it), and GPU
         # ndarrays cannot have a zero-length axis: keep it on the host
         return DeviceArray(host.reshape(shape3(host.shape)).copy(), host.shape, host.dtype)
-    buf = upload(host)
-    if isinstance(buf, np.ndarray) and np.shares_memory(buf, host):
-        buf = buf.copy()  # the device array must not alias the caller's memory
+    runtime.ensure_init()
+    if runtime.is_cpu():  # a pooled copy: the device array must not alias the caller's memory
+        buf = empty_buffer(shape3(host.shape), host.dtype)
+        buf[...] = host.reshape(buf.shape)
+    else:
+        buf = upload(host)
     return DeviceArray(buf, host.shape, host.dtype)
 
 
@@ -612,3 +917,6 @@ def asnumpy(x: Any) -> np.ndarray:
     if isinstance(x, DeviceArray):
         return download(x._buf, x.shape).copy()
     return np.asarray(x)
+
+
+_calibrate()

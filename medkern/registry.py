@@ -17,6 +17,27 @@ Registering a new algorithm::
         bench_kwargs={"size": 3},                        # used by asv and compare
         cases=[{"size": 3, "mode": m} for m in MODES],   # parity-test variants
     ))
+
+Algorithms that need more arrays than the image (label images, masks, seeds, a second
+image) declare ``inputs``: a callable ``(shape, seed, case) -> dict`` of extra keyword
+arguments, generated for each parity test, benchmark and comparison from the image's
+shape, a seed and the case (or ``bench_kwargs``) dict. Keys of a case that start with
+``_`` are options for that callable (or for the harness, ``_ndim``) and are not passed
+to the functions::
+
+    def label_inputs(shape, seed, case):
+        n = case.get("_labels")
+        return {} if n is None else {"labels": sample_data.label_image(shape, n, seed)}
+
+    register(Algorithm(
+        name="mean_labels", area="measurements", func=mean, reference=scipy.ndimage.mean,
+        bench_kwargs={"_labels": 1000}, inputs=label_inputs,
+        cases=({"_labels": 6}, {"_labels": 6, "index": [1, 3, 9]}),
+    ))
+
+:meth:`Algorithm.arguments` gives one call's keyword arguments (the case's plus the
+generated ones); benchmarks and ``medkern compare`` upload the generated arrays that have
+the image's shape together with the image, so medkern's timed calls stay device-resident.
 """
 from __future__ import annotations
 
@@ -68,6 +89,10 @@ class Algorithm:
         :func:`medkern.sample_data.random_image`).
     compare_result : callable, optional
         ``(ours, reference) -> max error`` for non-array results.
+    inputs : callable, optional
+        ``(shape, seed, case) -> dict``: extra keyword arguments (label images, masks,
+        seeds, a second image...) generated for one call on an image of ``shape``; see
+        the module docstring and :meth:`arguments`.
     """
 
     name: str
@@ -81,23 +106,44 @@ class Algorithm:
     tolerance: dict = dataclasses.field(default_factory=dict)
     make_input: Callable | None = None
     compare_result: Callable | None = None
+    inputs: Callable | None = None
 
     def kwargs_for(self, case: dict, ndim: int) -> dict | None:
         """A case's keyword arguments for an input of ``ndim`` dimensions.
 
         Conventions: ``"_ndim": k`` limits a case to k-D inputs (``None`` is
-        returned for other ndims); a value ``{"_2d": a, "_3d": b}`` is picked by ndim.
+        returned for other ndims); a value ``{"_2d": a, "_3d": b}`` is picked by ndim;
+        other keys starting with ``_`` are options for :attr:`inputs` and are left out.
         """
         if case.get("_ndim", ndim) != ndim:
             return None
         out = {}
         for key, value in case.items():
-            if key == "_ndim":
+            if key.startswith("_"):
                 continue
             if isinstance(value, dict) and "_2d" in value:
                 value = value["_2d"] if ndim <= 2 else value["_3d"]
             out[key] = value
         return out
+
+    def arguments(self, case: dict, shape: tuple, seed: int = 0) -> dict | None:
+        """One call's keyword arguments for an image of ``shape``: the case's
+        (:meth:`kwargs_for`) and those :attr:`inputs` generates from ``(shape, seed,
+        case)``; ``None`` when the case does not apply to that ndim."""
+        kwargs = self.kwargs_for(case, len(shape))
+        if kwargs is None:
+            return None
+        if self.inputs is not None:
+            kwargs.update(self.inputs(tuple(int(n) for n in shape), int(seed), case))
+        return kwargs
+
+    def make(self, shape: tuple, dtype: Any, seed: int = 0) -> np.ndarray:
+        """The parity-test image: :attr:`make_input` or
+        :func:`medkern.sample_data.random_image`."""
+        if self.make_input is not None:
+            return self.make_input(tuple(shape), dtype, seed)
+        from .sample_data import random_image
+        return random_image(tuple(shape), dtype, seed=seed)
 
     def tol(self, dtype: Any) -> float:
         name = np.dtype(dtype).name
@@ -122,8 +168,8 @@ class Algorithm:
         return float(diff.max()) if diff.size else 0.0
 
     def agrees(self, ours: Any, ref: Any, dtype: Any) -> bool:
-        a, b = np.asarray(ours), np.asarray(ref)
-        if self.compare_result is None and a.dtype != b.dtype:
+        # results of any structure (tuples, lists, object arrays) go to compare_result as is
+        if self.compare_result is None and np.asarray(ours).dtype != np.asarray(ref).dtype:
             return False
         return self.error(ours, ref) <= self.tol(dtype)
 

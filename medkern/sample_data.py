@@ -86,3 +86,63 @@ def ct_volume(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
         info = np.iinfo(dtype)
         vol = np.clip(np.rint(vol), info.min, info.max)
     return np.ascontiguousarray(vol.astype(dtype))
+
+
+def label_image(shape: tuple[int, ...], labels: int = 8, seed: int = 0, kind: str = "blobs",
+                background: float = 0.25, values=None, dtype=np.int32) -> np.ndarray:
+    """A label image (per-label measurement input): regions, sparse objects or noise.
+
+    Parameters
+    ----------
+    shape : tuple of int
+    labels : int
+        Number of distinct labels besides the background (0).
+    seed : int
+    kind : {"blobs", "sparse", "noise"}
+        ``"blobs"``: the image tiled by irregular regions (a warped grid of about
+        ``labels`` cells, labels shuffled), a ``background`` fraction left 0 (region
+        images, the common case); ``"sparse"``: the same with 90 % background;
+        ``"noise"``: every element drawn independently (runs of one element: the
+        worst case for per-run accumulation).
+    background : float
+        Fraction of elements labelled 0 (approximate for ``"blobs"``).
+    values : sequence of int, optional
+        The label values to use instead of ``1 .. labels`` (negative, huge...).
+    dtype : dtype
+        Of the result (values must fit).
+
+    Returns
+    -------
+    ndarray of ``dtype``
+        0 for the background, else one of the values.
+    """
+    rng = np.random.default_rng(seed)
+    vals = np.arange(1, labels + 1) if values is None else np.array(values, dtype=dtype)
+    n = len(vals)
+    if kind == "noise":
+        idx = rng.integers(0, n, size=shape)
+        out = np.asarray(vals)[idx]
+        out[rng.random(shape) < background] = 0
+        return out.astype(dtype)
+    if kind not in ("blobs", "sparse"):
+        raise ValueError(f"kind must be 'blobs', 'sparse' or 'noise', got {kind!r}")
+    bg = 0.9 if kind == "sparse" else background
+    ndim = len(shape)
+    per_axis = max(1, int(np.ceil(n ** (1.0 / ndim))))
+    cells = np.zeros(shape, dtype=np.int64)
+    warp = np.zeros(shape)
+    grids = [np.linspace(0.0, 1.0, s).reshape([-1 if d == k else 1 for d in range(ndim)])
+             for k, s in enumerate(shape)]
+    phases = rng.random((ndim, ndim)) * 2 * np.pi
+    for k in range(ndim):
+        # each axis' coordinate bent by a smooth function of the others: irregular cells
+        bent = grids[k] + sum(0.35 / per_axis * np.sin(2 * np.pi * grids[d] + phases[k, d])
+                              for d in range(ndim) if d != k)
+        cells = cells * per_axis + np.clip((bent * per_axis).astype(np.int64), 0, per_axis - 1)
+        warp = warp + np.sin(3 * np.pi * grids[k] + phases[k, k])
+    order = rng.permutation(max(per_axis ** ndim, n)) % n
+    out = np.asarray(vals)[order[cells]]
+    if bg > 0:
+        field = warp + 0.5 * rng.standard_normal(shape)
+        out[field < np.quantile(field, bg)] = 0
+    return out.astype(dtype)

@@ -43,7 +43,11 @@ REQUIRED = {
     "sobel": {}, "prewitt": {}, "laplace": {},
 }
 MEASURE_REQUIRED = {"sum": {}, "mean": {}, "minimum": {}, "maximum": {},
-                    "histogram": {"min": 0.0, "max": 1.0, "bins": 4}}
+                    "histogram": {"min": 0.0, "max": 1.0, "bins": 4},
+                    # per-label parameters: tests/test_measurements_labels.py
+                    "sum_labels": {}, "variance": {}, "standard_deviation": {},
+                    "minimum_position": {}, "maximum_position": {}, "extrema": {},
+                    "center_of_mass": {}}
 
 FILTERS = [n for n in mf.__all__ if n != "gaussian_kernel1d"]
 MEASUREMENTS = list(mm.__all__)

@@ -4,14 +4,14 @@ Generated from :mod:`medkern.registry`: each algorithm's cases run on 2-D and
 3-D inputs. Every case runs in float32 and in one integer dtype (cycling
 through uint8/uint16/int16); the first and last cases run in every registered
 dtype. Integer outputs must equal the reference exactly; floats agree within
-the registry's per-dtype tolerance. Dtypes other than float32/uint8 are marked
+the registry's per-dtype tolerance. Algorithms with extra inputs (label images...) get
+them from their ``inputs`` (``Algorithm.arguments``). Dtypes other than float32/uint8 are marked
 ``exhaustive``: the second backend run (Vulkan) leaves them to the CPU run.
 """
 import numpy as np
 import pytest
 
 from medkern import registry
-from medkern.sample_data import random_image
 
 SHAPES = {2: (23, 30), 3: (9, 12, 11)}
 INTS = registry.INT_DTYPES
@@ -37,12 +37,16 @@ def _params():
 @pytest.mark.parametrize("name, case_index, ndim, dtype", list(_params()))
 def test_matches_reference(name, case_index, ndim, dtype):
     alg = registry.get(name)
-    kwargs = alg.kwargs_for(alg.cases[case_index], ndim)
-    x = random_image(SHAPES[ndim], dtype, seed=case_index)
+    # the case's kwargs plus the extra arrays (labels...) the algorithm's `inputs` makes
+    kwargs = alg.arguments(alg.cases[case_index], SHAPES[ndim], seed=case_index)
+    x = alg.make(SHAPES[ndim], dtype, seed=case_index)
     before = x.copy()
+    extra = {k: v.copy() for k, v in kwargs.items() if isinstance(v, np.ndarray)}
     ours = alg.func(x, **kwargs)
     ref = alg.reference(x, **kwargs)
     np.testing.assert_array_equal(x, before, err_msg="input was mutated")
+    for key, value in extra.items():
+        np.testing.assert_array_equal(kwargs[key], value, err_msg=f"{key} was mutated")
     if alg.compare_result is None:
         assert np.asarray(ours).dtype == np.asarray(ref).dtype
         assert np.asarray(ours).shape == np.asarray(ref).shape

@@ -95,6 +95,7 @@ class Job:
     # ---------------------------------------------------------------- launching
     @staticmethod
     def launch(kernel: Callable, *args: Any) -> None:
+        arrays.check_not_pooled(args)  # a released buffer is nobody's to write or read
         with runtime.lock:
             kernel(*args)
 
@@ -135,6 +136,13 @@ class Job:
     # ---------------------------------------------------------------- delivering
     def finish(self, buf: Any) -> Any:
         result = self._deliver(buf)
+        # buffers this call still holds the lease of go back to the pool: the uploaded
+        # input (GPU arches), the result once copied into output= (a handed-out result,
+        # or the input of a DeviceArray, is not leased: its holder decides)
+        for b in (buf, self._src):
+            if b is not None and arrays.is_leased(b):
+                arrays.release_buffer(b)
+        self._src = None
         return result if self.volume is None else self.volume.with_array(result)
 
     def _deliver(self, buf: Any) -> Any:
@@ -188,6 +196,9 @@ def reduce_buffer(kernel: Callable, buf: Any, acc_dtype: Any, op: str) -> Any:
     partial = arrays.empty_buffer((n0, n1, 1), np.dtype(acc_dtype))
     Job.launch(kernel, buf, partial)
     rows = arrays.download(partial, (n0 * n1,))
+    if arrays.is_leased(partial):  # GPU arches: rows is a copy
+        arrays.release_buffer(partial)
+    del partial  # CPU: rows is a view holding it, back to the pool when rows goes
     if op in ("sum", "nan_count"):
         return rows.sum()
     return rows.min() if op == "min" else rows.max()
