@@ -189,6 +189,10 @@ LANES = 4
 #: in ~1 s; 97 (sigma 12) took 14 s, 401 (sigma 50) minutes.
 UNROLL_MAX_TAPS = 25
 
+#: Specialisations kept per generator (least recently used dropped): structure only
+#: (sizes, dtypes, modes, axes) selects one, so a long session stays bounded.
+KERNEL_CACHE = 256
+
 
 def _symmetry(w: list) -> int:
     """1 symmetric, -1 antisymmetric (odd lengths, to DBL_EPSILON, as SciPy tests), else 0."""
@@ -226,7 +230,7 @@ def _block_loader(axis: int, mode: str, origin: int, ct):
     return along_row, across
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=KERNEL_CACHE)
 def _correlate1d_looped(symmetric: int, axis: int, mode: str, origin: int,
                         in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype):
     """:func:`correlate1d` for long kernels: run-time loops over a weights buffer.
@@ -335,29 +339,42 @@ def _correlate1d_looped(symmetric: int, axis: int, mode: str, origin: int,
     return kern
 
 
-@functools.lru_cache(maxsize=None)
 def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
                 in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype):
     """``out[..i..] = sum_k w[k] * in[..i + k - len//2 - origin..]`` along ``axis`` (0-2).
 
     Summation follows SciPy's order (symmetric and antisymmetric kernels pair
     taps first), so float64 results for integer data match SciPy bit for bit.
-    Up to :data:`UNROLL_MAX_TAPS` weights are baked in as constants and the taps
-    unrolled; longer kernels (a sigma-50 Gaussian has 401 taps) loop over a
-    weights buffer instead, which keeps their compile time that of a short one.
-    Kernel signature: ``(a, out, cval: f64)``.
+    The weights are a **run-time argument**: a specialisation is chosen by the
+    structure only (tap count, symmetry, axis, mode, origin, dtypes), so 100
+    Gaussians of 100 sigmas with the same radius compile once. Up to
+    :data:`UNROLL_MAX_TAPS` taps are unrolled (the weights held in registers);
+    longer kernels (a sigma-50 Gaussian has 401 taps) loop over the weights
+    buffer, which keeps their compile time that of a short one.
+    Returns ``run(a, out, cval)``.
     """
+    from .. import arrays
     w = [float(x) for x in weights]
     size = len(w)
     symmetric = _symmetry(w)
     if size > UNROLL_MAX_TAPS:
-        from .. import arrays
         kern = _correlate1d_looped(symmetric, axis, mode, origin, in_dtype, out_dtype, compute)
-        w_buf = arrays.upload_vector(np.asarray(w, dtype=compute))
+    else:
+        kern = _correlate1d_unrolled(size, symmetric, axis, mode, origin, in_dtype, out_dtype,
+                                     compute)
+    w_buf = arrays.upload_vector(np.asarray(w, dtype=compute))
 
-        def run(a, out, cval):
-            kern(a, out, cval, w_buf)
-        return run
+    def run(a, out, cval):
+        kern(a, out, cval, w_buf)
+    return run
+
+
+@functools.lru_cache(maxsize=KERNEL_CACHE)
+def _correlate1d_unrolled(size: int, symmetric: int, axis: int, mode: str, origin: int,
+                          in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype):
+    """:func:`correlate1d` for up to :data:`UNROLL_MAX_TAPS` taps: the taps unrolled, the
+    weights read once per row (or element) from the buffer ``w`` into registers.
+    Signature ``(a, out, cval: f64, w)``."""
     size1 = size // 2
     size2 = size - size1 - 1
     ct = ti_dtype(compute)
@@ -404,31 +421,31 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     keep_of = {DIRECT: keep, MAPPED: keep, ROWS: keep, DIRECT_BLOCK: unfused, ROWS_BLOCK: unfused}
     first = 0 if symmetric else size2  # the tap the sum starts from (SciPy's order)
 
-    @ti.func
-    def wt(k: ti.template(), live):
-        # SciPy multiplies by zero taps too (NaN * 0 is NaN); a literal 0.0 lets GPU
-        # compilers fold the product away, a zero they cannot see at compile time does not
-        r = ct(w[k]) if ti.static(w[k] != 0.0) else ti.select(live, ti.cast(0, ct), ti.cast(1, ct))
-        return r
+    W1 = ti.types.ndarray(dtype=ct, ndim=1)
 
     @ti.func
-    def combine(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc):
+    def load_weights(w: ti.template()):
+        # run-time weights (a zero tap still multiplies: NaN * 0 is NaN, as in SciPy)
+        return ti.Vector([w[k] for k in ti.static(range(size))], dt=ct)
+
+    @ti.func
+    def combine(how: ti.template(), a: ti.template(), i, j, l, n, pos, src, cvc, ws):
         # order of operations = SciPy's (each SIMD lane does exactly the scalar sequence)
         get = ti.static(taps_of[how])
         kp = ti.static(keep_of[how])
         live = n > 0
-        acc = get(how, a, i, j, l, n, pos, src, cvc, first) * wt(size1 + first, live)
+        acc = get(how, a, i, j, l, n, pos, src, cvc, first) * ws[size1 + first]
         if ti.static(symmetric > 0):
             for m in ti.static(range(size1, 0, -1)):
                 acc += kp((get(how, a, i, j, l, n, pos, src, cvc, -m)
-                           + get(how, a, i, j, l, n, pos, src, cvc, m)) * wt(size1 - m, live), live)
+                           + get(how, a, i, j, l, n, pos, src, cvc, m)) * ws[size1 - m], live)
         elif ti.static(symmetric < 0):
             for m in ti.static(range(size1, 0, -1)):
                 acc += kp((get(how, a, i, j, l, n, pos, src, cvc, -m)
-                           - get(how, a, i, j, l, n, pos, src, cvc, m)) * wt(size1 - m, live), live)
+                           - get(how, a, i, j, l, n, pos, src, cvc, m)) * ws[size1 - m], live)
         else:
             for jj in ti.static(range(-size1, size2)):
-                acc += kp(get(how, a, i, j, l, n, pos, src, cvc, jj) * wt(size1 + jj, live), live)
+                acc += kp(get(how, a, i, j, l, n, pos, src, cvc, jj) * ws[size1 + jj], live)
         return acc
 
     @ti.func
@@ -437,38 +454,40 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
             out[i, j, l0 + u] = res[u]
 
     @ti.kernel
-    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64, w: W1):
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         n = a.shape[axis]
         cvc = ti.cast(cval, ct)
         if ti.static(serial and axis == 2):
             for i, j in ti.ndrange(n0, n1):
+                ws = load_weights(w)
                 lo = ti.min(size1 + origin, n2)
                 hi = ti.max(n2 - size2 + origin, lo)
                 nb = (hi - lo) // LANES
                 for b in range(nb):
                     l0 = lo + b * LANES
-                    put_block(out, i, j, l0, conv(combine(DIRECT_BLOCK, a, i, j, l0, n, l0, 0, cvc)))
+                    put_block(out, i, j, l0, conv(combine(DIRECT_BLOCK, a, i, j, l0, n, l0, 0, cvc, ws)))
                 for l in range(lo + nb * LANES, hi):
-                    out[i, j, l] = conv(combine(DIRECT, a, i, j, l, n, l, 0, cvc))
+                    out[i, j, l] = conv(combine(DIRECT, a, i, j, l, n, l, 0, cvc, ws))
                 # both borders in one loop: one unrolled copy of the mapped taps, not two
                 for e in range(lo + n2 - hi):
                     l = e if e < lo else hi + e - lo
-                    out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, l, 0, cvc))
+                    out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, l, 0, cvc, ws))
         elif ti.static(serial):
             for i, j in ti.ndrange(n0, n1):
+                ws = load_weights(w)
                 pos = i if ti.static(axis == 0) else j
                 src = ti.Vector([imap(pos + jj - origin, n) for jj in ti.static(taps)])
                 nb = n2 // LANES
                 for b in range(nb):
                     l0 = b * LANES
-                    put_block(out, i, j, l0, conv(combine(ROWS_BLOCK, a, i, j, l0, n, pos, src, cvc)))
+                    put_block(out, i, j, l0, conv(combine(ROWS_BLOCK, a, i, j, l0, n, pos, src, cvc, ws)))
                 for l in range(nb * LANES, n2):
-                    out[i, j, l] = conv(combine(ROWS, a, i, j, l, n, pos, src, cvc))
+                    out[i, j, l] = conv(combine(ROWS, a, i, j, l, n, pos, src, cvc, ws))
         else:
             for i, j, l in ti.ndrange(n0, n1, n2):
                 pos = i if ti.static(axis == 0) else (j if ti.static(axis == 1) else l)
-                out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, pos, 0, cvc))
+                out[i, j, l] = conv(combine(MAPPED, a, i, j, l, n, pos, 0, cvc, load_weights(w)))
     return kern
 
 
