@@ -353,7 +353,6 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     buffer, which keeps their compile time that of a short one.
     Returns ``run(a, out, cval)``.
     """
-    from .. import arrays
     w = [float(x) for x in weights]
     size = len(w)
     symmetric = _symmetry(w)
@@ -362,11 +361,20 @@ def correlate1d(weights: tuple, axis: int, mode: str, origin: int,
     else:
         kern = _correlate1d_unrolled(size, symmetric, axis, mode, origin, in_dtype, out_dtype,
                                      compute)
-    w_buf = arrays.upload_vector(np.asarray(w, dtype=compute))
+    w_buf = _weights_buffer(tuple(w), np.dtype(compute))
 
     def run(a, out, cval):
         kern(a, out, cval, w_buf)
     return run
+
+
+@functools.lru_cache(maxsize=KERNEL_CACHE)
+def _weights_buffer(weights: tuple, compute: np.dtype):
+    """The weights on the device, uploaded once per distinct kernel (a new device
+    allocation per call would cost a transfer and, on Vulkan, memory that is not given
+    back to the process)."""
+    from .. import arrays
+    return arrays.upload_vector(np.asarray(weights, dtype=compute))
 
 
 @functools.lru_cache(maxsize=KERNEL_CACHE)
