@@ -53,7 +53,8 @@ import numpy.typing as npt
 
 #: Patient axis letters of the LPS frame: (+, -) per x, y, z.
 _LETTERS = (("L", "R"), ("P", "A"), ("S", "I"))
-_LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+#: LPS <-> RAS on homogeneous points (x and y negated; its own inverse).
+LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 _SPACES = ("LPS", "RAS")
 #: The default direction: an axial stack as DICOM gives it (slices along +z = S, rows along
 #: +y = P, columns along +x = L): orientation "LPS".
@@ -187,7 +188,7 @@ class Volume:
     @property
     def affine_ras(self) -> np.ndarray:
         """:attr:`affine` in RAS (x and y negated), NIfTI's and nibabel's frame."""
-        return _LPS_TO_RAS @ self.affine
+        return LPS_TO_RAS @ self.affine
 
     def index_to_world(self, index: npt.ArrayLike, space: str = "LPS") -> np.ndarray:
         """Patient coordinates (mm) of array indices.
@@ -265,10 +266,10 @@ class Volume:
         if not np.all(np.isfinite(a)):
             raise ValueError(f"affine must be finite, got\n{a}")
         if _space(space) == "RAS":
-            a = _LPS_TO_RAS @ a
+            a = LPS_TO_RAS @ a
         m = a[:3, :3]
         zooms = np.linalg.norm(m, axis=0)
-        if np.any(zooms < 1e-12) or abs(np.linalg.det(m / np.where(zooms > 0, zooms, 1))) < 1e-6:
+        if not invertible_affine(a):
             raise ValueError(f"affine is singular (voxel axes of zero length or not independent):\n"
                              f"{np.asarray(affine)}")
         nsp = 3 if len(array.shape) == 4 else len(array.shape)
@@ -306,9 +307,28 @@ class Volume:
                 f"modality={self.modality!r}, series_uid={self.series_uid!r})")
 
 
-def _axis_letter(v: np.ndarray) -> str:
+def invertible_affine(a: np.ndarray) -> bool:
+    """Whether a 4 x 4 affine places voxels in space: finite, no voxel axis of (near) zero
+    length, and its axes independent (the determinant of the normalised axes)."""
+    a = np.asarray(a, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        return False
+    m = a[:3, :3]
+    zooms = np.linalg.norm(m, axis=0)
+    if np.any(zooms < 1e-12):
+        return False
+    return bool(abs(np.linalg.det(m / zooms)) >= 1e-6)
+
+
+def _nearest_axis(v: np.ndarray) -> tuple[int, int]:
+    """(patient axis 0-2, sign) the direction ``v`` is nearest to."""
     k = int(np.argmax(np.abs(v)))
-    return _LETTERS[k][0 if v[k] > 0 else 1]
+    return k, 1 if v[k] > 0 else -1
+
+
+def _axis_letter(v: np.ndarray) -> str:
+    k, sign = _nearest_axis(v)
+    return _LETTERS[k][0 if sign > 0 else 1]
 
 
 def _parse_code(code: Any, n: int) -> list[tuple[int, int]]:
@@ -365,8 +385,7 @@ def reorient(volume: Volume, orientation: str = "RAS") -> Volume:
     # the array axis (0..nsp-1) behind each wanted voxel axis; letters are x, y, z order
     wanted = _parse_code(orientation, nsp)[::-1]
     d = volume.direction[:, 3 - nsp:]
-    current = [(int(np.argmax(np.abs(d[:, k]))), 1 if d[int(np.argmax(np.abs(d[:, k]))), k] > 0 else -1)
-               for k in range(nsp)]
+    current = [_nearest_axis(d[:, k]) for k in range(nsp)]
     if len({a for a, _ in current}) != nsp:
         raise ValueError(f"volume is too oblique to reorient: two axes are nearest the same patient "
                          f"axis (direction\n{volume.direction})")

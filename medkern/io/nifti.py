@@ -15,10 +15,9 @@ import warnings
 import numpy as np
 
 from ..arrays import SUPPORTED_DTYPES, asnumpy
-from ..volume import Volume
+from ..volume import LPS_TO_RAS, Volume, invertible_affine
 
 _SUFFIXES = (".nii", ".nii.gz")
-_FLIP = np.diag([-1.0, -1.0, 1.0, 1.0])  # RAS <-> LPS (its own inverse)
 _REVERSE = np.array([[0.0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]])  # (i,j,k) <-> (k,j,i)
 
 
@@ -35,23 +34,15 @@ def is_nifti_path(path: str | os.PathLike) -> bool:
     return os.fspath(path).lower().endswith(_SUFFIXES)
 
 
-def _invertible(a: np.ndarray) -> bool:
-    m = a[:3, :3]
-    if not np.all(np.isfinite(a)):
-        return False
-    zooms = np.linalg.norm(m, axis=0)
-    return bool(np.all(zooms > 1e-12) and abs(np.linalg.det(m / np.where(zooms > 0, zooms, 1))) > 1e-6)
-
-
 def _affine_of(img, where: str) -> np.ndarray:
     """The index -> RAS affine nibabel uses (sform if coded, else qform, else pixdim), checked."""
     hdr = img.header
     best = np.asarray(img.affine, dtype=np.float64)
-    if _invertible(best):
+    if invertible_affine(best):
         return best
     sform, scode = hdr.get_sform(coded=True)
     qform, qcode = hdr.get_qform(coded=True)
-    if scode and qcode and qform is not None and _invertible(np.asarray(qform)):
+    if scode and qcode and qform is not None and invertible_affine(qform):
         warnings.warn(f"{where}: the sform (code {int(scode)}) is not invertible; using the qform "
                       f"(code {int(qcode)})", NiftiWarning, stacklevel=3)
         return np.asarray(qform, dtype=np.float64)
@@ -151,7 +142,7 @@ def read_nifti(path: str | os.PathLike) -> Volume:
     else:  # (i, j, k, t) -> (t, k, j, i)
         array = np.ascontiguousarray(data.transpose(3, 2, 1, 0))
     # index (k, j, i) -> LPS; a 2-D file (i, j) has the padded index (0, j, i): same matrix
-    lps = _FLIP @ affine_ras @ _REVERSE
+    lps = LPS_TO_RAS @ affine_ras @ _REVERSE
     return Volume.from_affine(array, lps, meta=img.header)
 
 
@@ -198,7 +189,7 @@ def write_nifti(volume: Volume, path: str | os.PathLike, *, overwrite: bool = Tr
         data = arr.transpose(3, 2, 1, 0)
     else:
         data = arr.T
-    affine = _FLIP @ volume.affine @ _REVERSE  # index (i, j, k) -> RAS
+    affine = LPS_TO_RAS @ volume.affine @ _REVERSE  # index (i, j, k) -> RAS
     img = nib.Nifti1Image(data, affine, dtype=arr.dtype)
     img.header.set_xyzt_units("mm")
     img.set_sform(affine, code=1)

@@ -1191,6 +1191,26 @@ def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
     return kern
 
 
+@ti.func
+def numpy_bin(x, edges: ti.template(), nb, lo, norm):
+    """The bin (0..nb-1) ``np.histogram`` puts ``x`` in, for ``edges[0] <= x <= edges[nb]``.
+
+    The estimate ``(x - lo) * norm`` is right or one off; the walks against the
+    edges fix it (and cope with a degenerate range, where the caller passes norm = 0).
+    """
+    t = (x - lo) * norm
+    b = 0
+    if t >= ti.cast(nb, ti.f64):
+        b = nb - 1
+    elif t > 0.0:
+        b = ti.cast(t, ti.i32)
+    while b > 0 and x < edges[b]:
+        b -= 1
+    while b < nb - 1 and x >= edges[b + 1]:
+        b += 1
+    return b
+
+
 @functools.lru_cache(maxsize=None)
 def histogram(in_dtype: np.dtype):
     """Equal-width histogram with numpy's binning rules.
@@ -1211,17 +1231,5 @@ def histogram(in_dtype: np.dtype):
         for I in ti.grouped(a):
             x = ti.cast(a[I], ti.f64)
             if x >= first and x <= last:
-                # the estimate is right or one off; the walks fix it (and also cope
-                # with a degenerate range, where the caller passes norm = 0)
-                t = (x - lo) * norm
-                b = ti.cast(0, ti.i64)
-                if t >= ti.cast(nb, ti.f64):
-                    b = nb - 1
-                elif t > 0.0:
-                    b = ti.cast(t, ti.i64)
-                while b > 0 and x < edges[b]:
-                    b -= 1
-                while b < nb - 1 and x >= edges[b + 1]:
-                    b += 1
-                ti.atomic_add(counts[b], ti.cast(1, ti.i64))
+                ti.atomic_add(counts[numpy_bin(x, edges, nb, lo, norm)], ti.cast(1, ti.i64))
     return kern

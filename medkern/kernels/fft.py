@@ -134,18 +134,25 @@ def _kernels(m: int):
     return radix2, bluestein
 
 
+def _upload(*tables: np.ndarray) -> tuple:
+    from .. import arrays
+    return tuple(arrays.upload_vector(t) for t in tables)
+
+
 @functools.lru_cache(maxsize=64)
-def _twiddles(m: int) -> tuple[np.ndarray, np.ndarray]:
-    """exp(-2 pi i k / m), k < m/2 (forward sign; the kernel flips the imaginary part)."""
+def _twiddles(m: int) -> tuple:
+    """exp(-2 pi i k / m), k < m/2 (forward sign; the kernel flips the imaginary part), as
+    two kernel buffers: uploaded once per length, not per call."""
     k = np.arange(max(1, m // 2))
     ang = -2.0 * np.pi * k / m
-    return np.cos(ang), np.sin(ang)
+    return _upload(np.cos(ang), np.sin(ang))
 
 
 @functools.lru_cache(maxsize=64)
 def _chirp(n: int, inverse: bool):
     """w_k = exp(-/+ i pi k^2 / n) (angles reduced exactly: k^2 mod 2n) and the length-m
-    transform of the conjugate chirp, wrapped (computed with the radix-2 kernel)."""
+    transform of the conjugate chirp, wrapped (computed with the radix-2 kernel), as four
+    kernel buffers uploaded once per (n, direction)."""
     m = bluestein_length(n)
     k = np.arange(n, dtype=np.int64)
     ang = np.pi * ((k * k) % (2 * n)) / n
@@ -155,20 +162,9 @@ def _chirp(n: int, inverse: bool):
     conj_w = cwr - 1j * sign * cwi  # conj of the sign-applied chirp
     b[:n] = conj_w
     b[m - n + 1:] = conj_w[1:][::-1]
-    bre, bim = _radix2_host(b.real.copy()[None], b.imag.copy()[None], inverse=False)
-    return cwr, cwi, bre[0].copy(), bim[0].copy()
-
-
-def _radix2_host(re: np.ndarray, im: np.ndarray, inverse: bool):
-    from .. import arrays
-    m = re.shape[1]
-    radix2, _ = _kernels(m)
-    twr, twi = _twiddles(m)
-    bufs = [to_device(x) for x in (re, im)] + [new_buffer(*re.shape), new_buffer(*re.shape)]
-    up = arrays.upload_vector
-    with runtime.lock:
-        radix2(*bufs, up(twr), up(twi), -1.0 if inverse else 1.0, 1.0 / m if inverse else 1.0)
-    return to_host(bufs[2]), to_host(bufs[3])
+    bre, bim = new_buffer(1, m), new_buffer(1, m)
+    fft_rows(to_device(b.real[None]), to_device(b.imag[None]), bre, bim)
+    return _upload(cwr, cwi, to_host(bre)[0], to_host(bim)[0])
 
 
 def to_device(x: np.ndarray):
@@ -195,14 +191,12 @@ def fft_rows(re, im, ore, oim, *, inverse: bool = False, scratch=None) -> None:
 
     ``scratch``: two (rows, m) float64 buffers for Bluestein (non-power-of-two n).
     """
-    from .. import arrays
     rows, n = re.shape[0], re.shape[1]
-    up = arrays.upload_vector
     if is_pow2(n):
         radix2, _ = _kernels(n)
         twr, twi = _twiddles(n)
         with runtime.lock:
-            radix2(re, im, ore, oim, up(twr), up(twi), -1.0 if inverse else 1.0,
+            radix2(re, im, ore, oim, twr, twi, -1.0 if inverse else 1.0,
                    1.0 / n if inverse else 1.0)
         return
     m = bluestein_length(n)
@@ -212,8 +206,8 @@ def fft_rows(re, im, ore, oim, *, inverse: bool = False, scratch=None) -> None:
     if scratch is None:
         scratch = (new_buffer(rows, m), new_buffer(rows, m))
     with runtime.lock:
-        bluestein(re, im, ore, oim, scratch[0], scratch[1], up(cwr), up(cwi), up(bre), up(bim),
-                  up(twr), up(twi), -1.0 if inverse else 1.0, 1.0 / n if inverse else 1.0)
+        bluestein(re, im, ore, oim, scratch[0], scratch[1], cwr, cwi, bre, bim, twr, twi,
+                  -1.0 if inverse else 1.0, 1.0 / n if inverse else 1.0)
 
 
 def new_buffer(rows: int, n: int):
@@ -261,15 +255,12 @@ def _stage_kernel():
 def fft_rows_staged(re, im, ore, oim, tmp, *, inverse: bool = False) -> None:
     """Power-of-two rows, one launch per stage (see :func:`_stage_kernel`). ``tmp``: two more
     (rows, n) buffers; the input is not modified."""
-    from .. import arrays
     n = re.shape[1]
     if n == 1:  # no stage: the transform is a copy
         fft_rows(re, im, ore, oim, inverse=inverse)
         return
     stage = _stage_kernel()
-    twr, twi = _twiddles(n)
-    up = arrays.upload_vector
-    twr_d, twi_d = up(twr), up(twi)
+    twr_d, twi_d = _twiddles(n)
     sign = -1.0 if inverse else 1.0
     nst = int(math.log2(n))
     # ping-pong so that the last stage lands in (ore, oim)

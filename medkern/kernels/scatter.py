@@ -45,6 +45,7 @@ import taichi as ti
 
 from .. import runtime
 from ..arrays import ti_dtype
+from .dsl import numpy_bin
 
 ND3 = functools.partial(ti.types.ndarray, ndim=3)
 ND1 = functools.partial(ti.types.ndarray, ndim=1)
@@ -460,16 +461,7 @@ def region_histogram(in_dtype: np.dtype):
             x = ti.cast(a[i, j, l], ti.f64)
             k = nb  # not counted
             if x >= first and x <= last:
-                t = (x - lo) * norm
-                k = 0
-                if t >= ti.cast(nb, ti.f64):
-                    k = nb - 1
-                elif t > 0.0:
-                    k = ti.cast(t, ti.i32)
-                while k > 0 and x < edges[k]:
-                    k -= 1
-                while k < nb - 1 and x >= edges[k + 1]:
-                    k += 1
+                k = numpy_bin(x, edges, nb, lo, norm)
             ti.atomic_add(counts[ti.cast(b, ti.i64) * (nb + 1) + k], ti.i64(1))
 
     @ti.kernel
