@@ -24,6 +24,7 @@ from .volume import Volume, reorient  # noqa: E402
 _SUBMODULES = {
     "filters": "medkern.filters",
     "measurements": "medkern.measurements",
+    "segmentation": "medkern.segmentation",
     "registry": "medkern.registry",
     "io": "medkern.io",
     "runtime": "medkern.runtime",
@@ -34,7 +35,7 @@ __all__ = ["init", "asarray", "asnumpy", "DeviceArray", "Volume", "reorient", "_
 
 
 if _TYPE_CHECKING:  # type checkers see the submodules; at run time they load lazily
-    from . import filters, io, measurements, registry, runtime  # noqa: F401
+    from . import filters, io, measurements, registry, runtime, segmentation  # noqa: F401
 
 
 def __getattr__(name: str) -> _ModuleType:

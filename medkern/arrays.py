@@ -514,8 +514,11 @@ def _push(key: tuple, size: int, buf: Any, spare: list) -> None:
     _OWNERS[id(buf)] = _POOLED
 
 
-def empty_buffer(shape: tuple[int, int, int], dtype: np.dtype) -> Any:
+def empty_buffer(shape: tuple[int, ...], dtype: np.dtype) -> Any:
     """An uninitialised kernel buffer on the running arch, leased to the caller.
+
+    ``shape`` is 3-D for images (``shape3``); 1-D for flat work arrays and tables (the
+    working labels of ``label``, prefix sums, counters).
 
     From the scratch pool if one fits. The caller owns it alone until it either
     gives it back with :func:`release_buffer`, hands it out as a result (a
@@ -920,3 +923,17 @@ def asnumpy(x: Any) -> np.ndarray:
 
 
 _calibrate()
+
+
+def read_scalar(buf: Any, index: int = 0) -> Any:
+    """One element of a 1-D kernel buffer, as a numpy scalar: a single device -> host
+    read-back on GPU arches (it waits for the kernels before it), a plain read on the
+    CPU arch. For the few values a call needs on the host (a change flag, a count)."""
+    if isinstance(buf, DeviceMemory):
+        host = empty_buffer(tuple(buf.shape), buf.dtype)
+        _kernel_copy(buf, host)
+        buf = host
+    if isinstance(buf, np.ndarray):
+        return buf.reshape(-1)[index].copy()
+    with runtime.lock:
+        return _buffer_dtype(buf).type(buf[index])

@@ -58,7 +58,7 @@ INT_DTYPES = ("uint8", "uint16", "int16")
 DTYPES = FLOAT_DTYPES + INT_DTYPES
 
 #: Relative tolerance (to the reference's largest magnitude) per dtype; integers exact.
-TOLERANCE = {"float32": 1e-5, "float64": 1e-10, "uint8": 0, "uint16": 0, "int16": 0,
+TOLERANCE = {"bool": 0, "float32": 1e-5, "float64": 1e-10, "uint8": 0, "uint16": 0, "int16": 0,
              "int8": 0, "int32": 0, "uint32": 0, "int64": 0, "uint64": 0}
 
 
@@ -177,7 +177,8 @@ class Algorithm:
 _REGISTRY: dict[str, Algorithm] = {}
 _LOADED = False
 #: Modules whose import registers algorithms.
-_PROVIDERS = ("medkern.algorithms.filters_registry", "medkern.algorithms.measurements")
+_PROVIDERS = ("medkern.algorithms.filters_registry", "medkern.algorithms.measurements",
+              "medkern.algorithms.segmentation")
 #: Environment variable naming extra modules (or .py files) that register algorithms,
 #: separated by ``os.pathsep`` or commas: prototypes join tests, asv and compare.
 PLUGINS_ENV = "MEDKERN_PLUGINS"

@@ -146,3 +146,32 @@ def label_image(shape: tuple[int, ...], labels: int = 8, seed: int = 0, kind: st
         field = warp + 0.5 * rng.standard_normal(shape)
         out[field < np.quantile(field, bg)] = 0
     return out.astype(dtype)
+
+
+def binary_mask(shape: tuple[int, ...], density: float = 0.5, seed: int = 0,
+                dtype=bool) -> np.ndarray:
+    """A foreground mask of about ``density`` nonzero elements: blobs of smoothed noise with
+    ragged edges and specks (inputs of labelling, flood fill and morphology).
+
+    Parameters
+    ----------
+    shape : tuple of int
+    density : float
+        Fraction of nonzero elements, 0 to 1.
+    seed : int
+    dtype : dtype
+        bool gives True/False; other dtypes hold nonzero values of both signs drawn from
+        the dtype's range (:data:`RANGES`) where the mask is set, so a function reading
+        ``x != 0`` is tested, not ``x == 1``.
+    """
+    from scipy.ndimage import gaussian_filter
+    rng = np.random.default_rng(seed)
+    field = gaussian_filter(rng.standard_normal(shape), 1.0) + 0.15 * rng.standard_normal(shape)
+    mask = field > np.quantile(field, 1.0 - density) if 0 < density < 1 else \
+        np.full(shape, density >= 1)
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return mask
+    values = _to_dtype(rng.random(shape), dtype)
+    values[values == 0] = 1  # nonzero wherever the mask is set
+    return np.where(mask, values, np.zeros((), dtype)).astype(dtype)

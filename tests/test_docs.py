@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = ["medkern.algorithms.filters", "medkern.algorithms.measurements",
-           "medkern.algorithms.custom", "medkern.volume", "medkern.io.nifti"]
+           "medkern.algorithms.custom", "medkern.algorithms.segmentation", "medkern.volume", "medkern.io.nifti"]
 
 
 @pytest.mark.parametrize("name", MODULES)

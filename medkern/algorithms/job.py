@@ -33,12 +33,31 @@ from ..interop import HALF, Library
 
 
 class Job:
-    def __init__(self, input: Any, output: Any = None, *, name: str = "input"):
+    """One call: its input, ``output=`` and delivery (module docstring).
+
+    Parameters
+    ----------
+    input : array, DeviceArray, Volume or another library's array
+    output : None, dtype or array, optional
+        SciPy's ``output=``.
+    name : str
+        The input's parameter name, for error messages.
+    dtype : dtype, optional
+        The result's dtype when ``output`` names none (default: the input's; half
+        precision input then gets no half result): ``label``'s int32.
+    bools : bool
+        Accept bool input, read as uint8 0/1 (functions that look at ``input != 0``).
+    """
+
+    def __init__(self, input: Any, output: Any = None, *, name: str = "input",
+                 dtype: Any = None, bools: bool = False):
         from ..volume import Volume
         # a Volume's array is processed; the result gets the same geometry back
         self.volume = input if isinstance(input, Volume) else None
         if self.volume is not None:
             input = self.volume.array
+        if bools and isinstance(input, np.ndarray) and input.dtype == np.bool_:
+            input = input.view(np.uint8)  # same bytes, 0/1: no copy
         #: the caller's array library when the input is another library's array
         self.library: Library | None = None
         half = None  # the input's half-precision dtype name, computed in float32
@@ -59,12 +78,15 @@ class Job:
         self.in_dtype = x.dtype.newbyteorder("=")
         #: half-precision dtype name (float16/bfloat16) the result is converted to, or None
         self.cast: str | None
+        default = self.in_dtype if dtype is None else np.dtype(dtype)
+        if dtype is not None:
+            half = None  # the result's dtype does not follow the input's
         if self.library is not None:
             self.out_dtype, self.target, self.cast = checks.foreign_output(
-                output, self.shape, self.in_dtype, half, self.library)
+                output, self.shape, default, half, self.library)
         else:
             self.out_dtype, self.target, self.cast = checks.output(
-                output, self.shape, self.in_dtype, self.device, half)
+                output, self.shape, default, self.device, half)
         #: dtype of scalar results (measurements): the input's, float16 for float16 data
         self.scalar_dtype = np.dtype(np.float16) if half == "float16" else self.in_dtype
         self._x = x
@@ -144,6 +166,53 @@ class Job:
                 arrays.release_buffer(b)
         self._src = None
         return result if self.volume is None else self.volume.with_array(result)
+
+    def finish_with(self, buf: Any, *values: Any, extra: Sequence[tuple] = ()) -> tuple:
+        """Several results of one call: ``(image, *extra arrays, *values)``.
+
+        ``buf`` is the main result, delivered as :meth:`finish` delivers it (``output=``,
+        the input's kind, a Volume's geometry). ``extra`` holds ``(buffer, shape, dtype)``
+        of further arrays (indices, a second image of another shape...), each delivered
+        in the input's kind (:meth:`deliver`; never into ``output=``, never a Volume).
+        ``values`` (ints, floats: counts or thresholds read back with :meth:`value`) come
+        last, as given.
+        """
+        more = tuple(self.deliver(b, shape, dtype) for b, shape, dtype in extra)
+        return (self.finish(buf), *more, *values)
+
+    def deliver(self, buf: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+        """A further result array (a kernel buffer of ``shape`` and ``dtype``) in the input's
+        kind: numpy, DeviceArray or the input's library; the lease of ``buf`` ends here."""
+        dtype = np.dtype(dtype)
+        shape = tuple(int(n) for n in shape)
+        if self.library is not None:
+            return self._deliver_foreign_array(DeviceArray(buf, shape, dtype))
+        if self.device:
+            return DeviceArray(buf, shape, dtype)
+        host = arrays.download(buf, shape)
+        if arrays.is_leased(buf):  # GPU arches: host is a copy
+            arrays.release_buffer(buf)
+        return host
+
+    def _deliver_foreign_array(self, result: DeviceArray) -> Any:
+        lib = self.library
+        assert lib is not None
+        host = not arrays.exportable(result, lib.device)
+        out = lib.from_dlpack(arrays.asnumpy(result) if host else result)
+        return result if out is None else out
+
+    def discard(self, *bufs: Any) -> None:
+        """Give back what this call holds without delivering anything (a call that raises
+        after computing): ``bufs`` and the uploaded input, where still leased."""
+        for b in (*bufs, self._src):
+            if b is not None and arrays.is_leased(b):
+                arrays.release_buffer(b)
+        self._src = None
+
+    @staticmethod
+    def value(buf: Any, index: int = 0) -> Any:
+        """One element of a 1-D buffer on the host (a count, a threshold): one read-back."""
+        return arrays.read_scalar(buf, index)
 
     def _deliver(self, buf: Any) -> Any:
         if self.library is not None:
