@@ -111,6 +111,23 @@ def test_long_paths_settle_in_few_sweeps(make):
             assert stats.readbacks < stats.sweeps
 
 
+@pytest.fixture
+def gpu_layout(monkeypatch):
+    """Run the GPUs' kernels (one thread per element, no row walks) on whatever arch runs."""
+    from medkern.algorithms import segmentation
+    monkeypatch.setattr(segmentation, "_ROWS", False)
+
+
+@pytest.mark.parametrize("make", [spiral, snake, lambda n: binary_mask((n, n), 0.55, seed=n)])
+def test_gpu_layout_matches_scipy(gpu_layout, make):
+    x = make(63)
+    for s in (None, np.ones((3, 3)), [[0, 1, 0], [0, 1, 0], [0, 1, 0]]):
+        same(ms.label(x, s), ndi.label(x, s))
+        assert propagate.last_run.changing <= 4 * FEW_SWEEPS
+    z = binary_mask((7, 20, 21), 0.5, seed=4)
+    same(ms.label(z, np.ones((3, 3, 3))), ndi.label(z, np.ones((3, 3, 3))))
+
+
 def test_stacked_spirals_in_3d():
     x = np.zeros((9, 63, 63), bool)
     x[::2] = spiral(63)

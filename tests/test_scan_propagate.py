@@ -66,15 +66,21 @@ def test_flatnonzero_matches_numpy(dtype):
             ref = np.flatnonzero(x)
             assert count == len(ref)
             if count:
-                np.testing.assert_array_equal(to_host(idx), ref, err_msg=f"n={n}")
+                np.testing.assert_array_equal(to_host(idx)[:, 0], ref, err_msg=f"n={n}")
             else:
                 assert idx is None
 
 
-def test_flatnonzero_of_a_3d_mask_in_raster_order():
+def test_flatnonzero_of_a_3d_mask_in_raster_order_and_coordinates():
     x = (np.random.default_rng(2).random((4, 6, 9)) < 0.4).astype(np.uint8)
     idx, count = scan.flatnonzero(to_buffer(x))
-    np.testing.assert_array_equal(to_host(idx), np.flatnonzero(x))
+    np.testing.assert_array_equal(to_host(idx)[:, 0], np.flatnonzero(x))
+    for k, view in ((3, x), (2, x[0]), (1, x[0, 0])):
+        buf = to_buffer(view.reshape((1,) * (3 - k) + view.shape))
+        coords, count = scan.flatnonzero(buf, coords=k, block=4)
+        np.testing.assert_array_equal(to_host(coords), np.argwhere(view))
+    with pytest.raises(ValueError, match="coords"):
+        scan.flatnonzero(to_buffer(x.ravel()), coords=1)
 
 
 def _dense_rank(labels):

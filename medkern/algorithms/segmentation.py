@@ -27,6 +27,9 @@ __all__ = ["label", "generate_binary_structure"]
 #: Sweeps between two reads of the change flag (None: per arch, see
 #: :func:`medkern.kernels.propagate.default_every`).
 SWEEPS_PER_READBACK: int | None = None
+#: Kernel layout (None: the arch's, :func:`medkern.kernels.label.rows_layout`); tests set
+#: False to run the GPUs' one-thread-per-element kernels on the CPU arch.
+_ROWS: bool | None = None
 
 
 def generate_binary_structure(rank: int, connectivity: int) -> np.ndarray:
@@ -168,9 +171,10 @@ def label(input: ArrayInput, structure: Any = None, output: OutputArg = None) ->
     size = n0 * n1 * n2
     lab = arrays.empty_buffer((size,), np.dtype(np.int32))
     try:
-        job.launch(klabel.init(job.in_dtype, (0, 0, -1) in offsets), job.src, lab,
+        rows = klabel.rows_layout() if _ROWS is None else _ROWS
+        job.launch(klabel.init(job.in_dtype, (0, 0, -1) in offsets, rows), job.src, lab,
                    job.in_dtype.type(0))
-        kern = klabel.sweep(offsets)
+        kern = klabel.sweep(offsets, rows)
         # a component of geodesic diameter d settles within d + 1 sweeps, and d < size
         propagate.run(lambda flag, stamp: job.launch(kern, lab, n0, n1, n2, flag, stamp),
                       max_sweeps=size + 1, every=SWEEPS_PER_READBACK, name="label")

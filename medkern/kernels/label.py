@@ -41,18 +41,25 @@ ND1 = functools.partial(ti.types.ndarray, ndim=1)
 ND3 = functools.partial(ti.types.ndarray, ndim=3)
 
 
+def rows_layout() -> bool:
+    """The default layout: rows walked serially on the CPU arch, one thread per element
+    on GPUs (the ``rows`` argument of :func:`init` and :func:`sweep`; tests run the GPU
+    layout on the CPU arch too)."""
+    return runtime.is_cpu()
+
+
 @functools.lru_cache(maxsize=None)
-def init(in_dtype: np.dtype, runs: bool):
+def init(in_dtype: np.dtype, runs: bool, rows: bool):
     """``(a, lab, zero)``: the starting labels: 0 where ``a == zero``, else the element's
-    own flat position + 1, or -- ``runs`` (the structure connects row neighbours) on the
-    CPU arch, where rows are walked serially -- the position + 1 of the first element of
+    own flat position + 1, or -- ``runs`` (the structure connects row neighbours) in the
+    ``rows`` layout, where rows are walked serially -- the position + 1 of the first element of
     its run of nonzero elements along the row (a root: runs start merged). NaN counts as
     nonzero.
 
     ``zero`` is a run-time 0 of the input's dtype (Mesa's Vulkan miscompiles 64-bit
     comparisons with constants)."""
     t_in = ti_dtype(in_dtype)
-    serial = runtime.is_cpu() and runs
+    serial = rows and runs
     nonzero = nonzero_func(in_dtype)
 
     @ti.kernel
@@ -81,7 +88,7 @@ def backward(offsets: tuple) -> tuple:
 
 
 @functools.lru_cache(maxsize=None)
-def sweep(offsets: tuple):
+def sweep(offsets: tuple, rows: bool):
     """One hook + jump sweep over neighbours at ``offsets`` (3-D tuples of a symmetric
     structure; (0, 0, 0) and the forward half are ignored: each pair is handled once).
 
@@ -90,7 +97,7 @@ def sweep(offsets: tuple):
     anything changed (:mod:`medkern.kernels.propagate`). A sweep that changes nothing
     writes nothing, so it saw every neighbour pair with equal labels: the fixed point.
     """
-    serial = runtime.is_cpu()
+    serial = rows
     back = backward(offsets)
 
     @ti.func

@@ -21,8 +21,9 @@ for the element at flat position ``i``: the roots of a union-find forest whose l
 
 Built on it:
 
-* :func:`flatnonzero`: the flat indices of the nonzero elements, in order, and their count
-  (stream compaction: exclusive scan of the predicate, then a scatter);
+* :func:`flatnonzero`: the flat indices (or coordinates) of the nonzero elements, in
+  order, and their count (stream compaction: exclusive scan of the predicate, then a
+  scatter) -- seeds, peaks, the voxels of a mask;
 * :func:`relabel`: ids -> consecutive ``1..n`` in increasing id order (0 stays 0): the
   used ids are marked (or, ``roots=True``, are the elements carrying their own id), an
   inclusive scan of the marks numbers them, a gather writes each element's number.
@@ -238,42 +239,58 @@ def prefix_sum(src: Any, dst: Any, *, inclusive: bool = False, mode: str = VALUE
 
 # --------------------------------------------------------------------------- compaction
 @functools.lru_cache(maxsize=None)
-def _scatter_indices(src_dtype: np.dtype, ndim: int):
-    """``(src, pos, out, zero)``: ``out[pos[f]] = f`` for every nonzero element ``f``."""
+def _scatter_indices(src_dtype: np.dtype, ndim: int, coords: int):
+    """``(src, pos, out, zero)``: for every nonzero element ``f``, ``out[pos[f], 0] = f``
+    (``coords`` 0), or its index along the last ``coords`` axes of the 3-D ``src``
+    (``out[pos[f], :]``, as ``np.argwhere``)."""
     t_src = ti_dtype(src_dtype)
     at = _read_func(ndim)
     nonzero = nonzero_func(src_dtype)
     Src = ND1 if ndim == 1 else ND3
 
     @ti.kernel
-    def kern(src: Src(dtype=t_src), pos: ND1(dtype=ti.i32), out: ND1(dtype=ti.i64),
+    def kern(src: Src(dtype=t_src), pos: ND1(dtype=ti.i32), out: ti.types.ndarray(dtype=ti.i64, ndim=2),
              zero: t_src):
         for f in range(pos.shape[0]):
             if nonzero(at(src, f), zero):
-                out[pos[f]] = ti.cast(f, ti.i64)
+                p = pos[f]
+                if ti.static(coords == 0):
+                    out[p, 0] = ti.cast(f, ti.i64)
+                else:
+                    n1, n2 = src.shape[1], src.shape[2]
+                    plane = n1 * n2
+                    r = f % plane
+                    index = ti.Vector([f // plane, r // n2, r % n2])
+                    for d in ti.static(range(coords)):
+                        out[p, d] = ti.cast(index[3 - coords + d], ti.i64)
     return kern
 
 
-def flatnonzero(src: Any, *, block: int | None = None) -> tuple[Any, int]:
-    """Flat indices of the nonzero elements of ``src``, in increasing order (``np.flatnonzero``).
+def flatnonzero(src: Any, *, coords: int = 0, block: int | None = None) -> tuple[Any, int]:
+    """The nonzero elements of ``src`` in increasing flat order: their flat indices
+    (``np.flatnonzero``) or, ``coords=k`` (a 3-D ``src`` holding k-D data), their indices
+    along its last k axes (``np.argwhere``).
 
     Returns
     -------
     (buffer, count)
-        A 1-D int64 buffer of ``count`` indices (leased to the caller), or ``None`` when
-        ``count`` is 0 (device buffers cannot be empty).
+        An int64 buffer of shape ``(count, 1)`` (flat indices) or ``(count, k)``, leased
+        to the caller, or ``None`` when ``count`` is 0 (device buffers cannot be empty).
     """
     n = _size(src)
     if n == 0:
         return None, 0
+    if coords and (len(src.shape) != 3 or not 1 <= coords <= 3):
+        raise ValueError(f"coords={coords}: coordinates need a 3-D buffer and 1 <= coords <= 3")
     pos = arrays.empty_buffer((n,), np.dtype(np.int32))
     count = prefix_sum(src, pos, mode=NONZERO, block=block)
     assert count is not None
     out = None
     if count:
-        out = arrays.empty_buffer((count,), np.dtype(np.int64))
+        out = arrays.empty_buffer((count, max(coords, 1)), np.dtype(np.int64))
         src_dt = _dtype(src)
-        _launch(_scatter_indices(src_dt, len(src.shape)), src, pos, out, src_dt.type(0))
+        _launch(_scatter_indices(src_dt, len(src.shape), int(coords)), src, pos, out,
+                src_dt.type(0))
     arrays.release_buffer(pos)
     return out, count
 
