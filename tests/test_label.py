@@ -72,6 +72,14 @@ def test_any_dtype_is_read_as_nonzero(dtype):
     np.testing.assert_array_equal(x, before)
 
 
+def test_any_layout():
+    x = binary_mask((12, 14, 16), 0.5, seed=1)
+    for v in (x[::2, 1:, ::-1], np.asfortranarray(x), x[..., 3]):
+        same(ms.label(v), ndi.label(v))
+    big = x.astype(">i4")  # SciPy refuses big-endian data; medkern reads it
+    same(ms.label(big), ndi.label(x))
+
+
 def test_lists_float16_and_mixed_signs():
     same(ms.label([[1, 0, -1], [0, 0, 2]]), ndi.label([[1, 0, -1], [0, 0, 2]]))
     h = np.array([[0, 0.5, 0], [1e-4, 0, 0]], np.float16)
