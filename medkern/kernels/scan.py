@@ -116,14 +116,13 @@ def _value_func(src_dtype: np.dtype, ndim: int, mode: str, acc_dtype: np.dtype):
     def value(src: ti.template(), f, zero):
         x = at(src, f)
         v = t_acc(0)
+        # predicates as selects, not branches: data-dependent branches mispredict
         if ti.static(mode == VALUE):
             v = ti.cast(x, t_acc)
         elif ti.static(mode == NONZERO):
-            if nonzero(x, zero):
-                v = t_acc(1)
+            v = ti.select(nonzero(x, zero), t_acc(1), t_acc(0))
         else:  # SELF: the root of a union-find forest of 1-based flat positions
-            if x == ti.cast(f + 1, t_src):
-                v = t_acc(1)
+            v = ti.select(x == ti.cast(f + 1, t_src), t_acc(1), t_acc(0))
         return v
     return value
 
@@ -341,9 +340,10 @@ def _gather_ranks(label_dtype: np.dtype, ndim: int, out_dtype: np.dtype):
             v = labels[f]
         else:
             v = labels[i, j, l]
-        r = 0
-        if v > zero:
-            r = ranks[ti.cast(v - 1, ti.i32)]
+        # branch-free (background and ids alternate unpredictably: a branch here made this
+        # pass 7x slower than a copy on a random mask); the background reads ranks[0]
+        k = ti.select(v > zero, ti.cast(v, ti.i32) - 1, 0)
+        r = ti.select(v > zero, ranks[k], 0)
         out[i, j, l] = ti.cast(r, t_out)
 
     @ti.kernel
