@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "(see `medkern info PATH`)")
     cmp.add_argument("--only", metavar="NAME[,NAME...]", default=None,
                      help="compare only these algorithms (see --list)")
+    cmp.add_argument("--area", metavar="AREA[,AREA...]", default=None,
+                     help="compare only the algorithms of these areas (filters, "
+                     "measurements...; see --list)")
     cmp.add_argument("--repeat", type=_positive, default=3, metavar="N",
                      help="timed calls per implementation, best kept (default 3)")
     cmp.add_argument("--out", default="compare-out", metavar="DIR",
@@ -230,6 +233,17 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if unknown or not only:
             return _error(parser, f"unknown algorithm(s) for --only: {', '.join(unknown) or '(none)'}"
                                   f"; known: {', '.join(known)}")
+    if args.area is not None:
+        wanted = [a.strip() for a in args.area.split(",") if a.strip()]
+        known_areas = registry.areas()
+        unknown = [a for a in wanted if a not in known_areas]
+        if unknown or not wanted:
+            return _error(parser, f"unknown area(s) for --area: {', '.join(unknown) or '(none)'}"
+                                  f"; known: {', '.join(known_areas)}")
+        in_areas = [a.name for a in registry.algorithms() if a.area in wanted]
+        only = in_areas if only is None else [n for n in only if n in in_areas]
+        if not only:
+            return _error(parser, f"--only and --area {args.area} leave no algorithm to compare")
     algs = compare.select(only)
 
     x = None
@@ -303,7 +317,7 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(compare.summary_line(rows))
     run_args = {"arch": args.arch, "size": list(shape),
                 "dtype": args.dtype if x is None else x.dtype.name, "data": data,
-                "only": only, "repeat": args.repeat, "out": args.out}
+                "only": only, "area": args.area, "repeat": args.repeat, "out": args.out}
     if x is not None:
         run_args.update(dicom=os.path.abspath(args.dicom), series=args.series,
                         dtype_requested=args.dtype)

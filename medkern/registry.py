@@ -58,8 +58,8 @@ INT_DTYPES = ("uint8", "uint16", "int16")
 DTYPES = FLOAT_DTYPES + INT_DTYPES
 
 #: Relative tolerance (to the reference's largest magnitude) per dtype; integers exact.
-TOLERANCE = {"bool": 0, "float32": 1e-5, "float64": 1e-10, "uint8": 0, "uint16": 0, "int16": 0,
-             "int8": 0, "int32": 0, "uint32": 0, "int64": 0, "uint64": 0}
+TOLERANCE = {"float32": 1e-5, "float64": 1e-10, "uint8": 0, "uint16": 0, "int16": 0,
+             "int8": 0, "int32": 0, "uint32": 0, "int64": 0, "uint64": 0, "bool": 0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +93,11 @@ class Algorithm:
         ``(shape, seed, case) -> dict``: extra keyword arguments (label images, masks,
         seeds, a second image...) generated for one call on an image of ``shape``; see
         the module docstring and :meth:`arguments`.
+    same_grid : bool
+        Whether an image result lies on the input's voxel grid (filters, labels: a
+        ``Volume`` in gives a ``Volume`` with the same geometry). ``False`` for
+        resampling (shift, zoom, affine_transform...), whose result grid is tested by
+        the area's own tests.
     """
 
     name: str
@@ -107,6 +112,7 @@ class Algorithm:
     make_input: Callable | None = None
     compare_result: Callable | None = None
     inputs: Callable | None = None
+    same_grid: bool = True
 
     def kwargs_for(self, case: dict, ndim: int) -> dict | None:
         """A case's keyword arguments for an input of ``ndim`` dimensions.
@@ -176,9 +182,9 @@ class Algorithm:
 
 _REGISTRY: dict[str, Algorithm] = {}
 _LOADED = False
-#: Modules whose import registers algorithms.
-_PROVIDERS = ("medkern.algorithms.filters_registry", "medkern.algorithms.measurements",
-              "medkern.algorithms.segmentation")
+#: The package whose modules register algorithms: every module (and subpackage) in it is
+#: imported on the first :func:`algorithms` call, so adding an area is adding a module.
+AREAS_PACKAGE = "medkern.algorithms"
 #: Environment variable naming extra modules (or .py files) that register algorithms,
 #: separated by ``os.pathsep`` or commas: prototypes join tests, asv and compare.
 PLUGINS_ENV = "MEDKERN_PLUGINS"
@@ -257,7 +263,7 @@ def algorithms(only: Any = None) -> list[Algorithm]:
     """
     global _LOADED
     if not _LOADED:
-        for mod in _PROVIDERS:
+        for mod in area_modules():
             importlib.import_module(mod)
         extra = os.environ.get(PLUGINS_ENV, "").replace(",", os.pathsep)
         for spec in filter(None, (p.strip() for p in extra.split(os.pathsep))):
@@ -274,3 +280,28 @@ def algorithms(only: Any = None) -> list[Algorithm]:
 
 def get(name: str) -> Algorithm:
     return algorithms([name])[0]
+
+
+def areas() -> list[str]:
+    """The areas of the registered algorithms, in registration order."""
+    return list(dict.fromkeys(a.area for a in algorithms()))
+
+
+def by_area(area: str) -> list[Algorithm]:
+    """The registered algorithms of one area; an unknown area: ``ValueError``."""
+    found = [a for a in algorithms() if a.area == area]
+    if not found:
+        raise ValueError(f"unknown area {area!r}; known: {areas()}")
+    return found
+
+
+def area_modules() -> list[str]:
+    """Every module of :data:`AREAS_PACKAGE` (found on its ``__path__``, not imported),
+    subpackages included; private modules (``_name``) are left to their package."""
+    import pkgutil
+    package = importlib.import_module(AREAS_PACKAGE)
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_"):
+            found.append(f"{AREAS_PACKAGE}.{info.name}")
+    return sorted(found)

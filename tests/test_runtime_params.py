@@ -50,3 +50,25 @@ def test_zero_weights_still_multiply_nan():
 def test_kernel_caches_are_bounded():
     assert dsl._correlate1d_unrolled.cache_info().maxsize == dsl.KERNEL_CACHE
     assert dsl._correlate1d_looped.cache_info().maxsize == dsl.KERNEL_CACHE
+    assert dsl._stencil_fold_unrolled.cache_info().maxsize == dsl.KERNEL_CACHE
+
+
+def test_new_footprint_weights_compile_once():
+    """correlate/convolve: the footprint's offsets are structure, its weights are values."""
+    x = np.random.default_rng(4).normal(size=(19, 23))
+    mf.correlate(x, np.ones((3, 3)))
+    before = compiles(dsl._stencil_fold_unrolled)
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        w = rng.normal(size=(3, 3)) + 3.0  # no |w| <= eps tap: the same 9 offsets
+        np.testing.assert_array_equal(mf.correlate(x, w), ndi.correlate(x, w))
+    assert compiles(dsl._stencil_fold_unrolled) == before
+
+
+def test_big_footprints_reuse_their_tap_table():
+    x = np.random.default_rng(6).normal(size=(30, 30))
+    w = np.random.default_rng(7).normal(size=(9, 9)) + 3.0  # 81 taps: the looped kernel
+    np.testing.assert_array_equal(mf.correlate(x, w), ndi.correlate(x, w))
+    before = (dsl._fold_rows_kernel.cache_info().misses, dsl._taps_table.cache_info().misses)
+    np.testing.assert_array_equal(mf.correlate(x, 2 * w), ndi.correlate(x, 2 * w))
+    assert (dsl._fold_rows_kernel.cache_info().misses, dsl._taps_table.cache_info().misses) == before

@@ -83,10 +83,14 @@ _entry("gaussian_laplace", {"sigma": 2.0}, _modes(sigma=1.5) + ({"sigma": (1.0, 
 _entry("gaussian_gradient_magnitude", {"sigma": 2.0},
        _modes(sigma=1.5) + ({"sigma": (1.0, 2.0, 1.5), "_ndim": 3},))
 
+# medkern's generic_filter takes a ti.func (kf.window_range), SciPy's a Python callable
+# (np.ptp): the reference swaps the function
 register(Algorithm(
-    name="generic_filter", area="filters",
-    func=lambda x, **kw: f.generic_filter(x, kf.window_range, **kw),
-    reference=lambda x, **kw: ndi.generic_filter(x, np.ptp, **kw),
-    reference_name="scipy.ndimage.generic_filter(np.ptp)", bench_kwargs={"size": 3},
-    cases=({"size": 3}, {"size": (2, 4, 3)[:2], "mode": "wrap", "_ndim": 2},
-           {"footprint": {"_2d": _FP2, "_3d": _FP3}, "mode": "constant", "cval": 5.0})))
+    name="generic_filter", area="filters", func=f.generic_filter,
+    reference=lambda x, function, **kw: ndi.generic_filter(x, np.ptp, **kw),
+    reference_name="scipy.ndimage.generic_filter(np.ptp)",
+    bench_kwargs={"function": kf.window_range, "size": 3},
+    cases=({"function": kf.window_range, "size": 3},
+           {"function": kf.window_range, "size": (2, 4, 3)[:2], "mode": "wrap", "_ndim": 2},
+           {"function": kf.window_range, "footprint": {"_2d": _FP2, "_3d": _FP3},
+            "mode": "constant", "cval": 5.0})))

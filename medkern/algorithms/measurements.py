@@ -715,7 +715,14 @@ for _name, _func, _ref, _tol, _cases, _bench in (
         ("extrema_labels", extrema, ndi.extrema, {}, _CASES[:1] + _CASES[2:3],
          {"_labels": "bench"}),
         ("center_of_mass_labels", center_of_mass, ndi.center_of_mass, {}, _CASES,
-         _EVERY_LABEL)):
+         _EVERY_LABEL),
+        ("standard_deviation_labels", standard_deviation, ndi.standard_deviation,
+         _INT_ROUNDING, _CASES, _EVERY_LABEL),
+        # one region per call, as extrema_labels (tied positions)
+        ("minimum_position_labels", minimum_position, ndi.minimum_position, {},
+         _CASES[:1] + _CASES[2:3], {"_labels": "bench"}),
+        ("maximum_position_labels", maximum_position, ndi.maximum_position, {},
+         _CASES[:1] + _CASES[2:3], {"_labels": "bench"})):
     register(Algorithm(name=_name, area="measurements", func=_func, reference=_ref,
                        reference_name=f"scipy.ndimage.{_ref.__name__}", bench_kwargs=_bench,
                        cases=_cases, tolerance=_tol, compare_result=_nested_error,

@@ -671,28 +671,51 @@ def _grid_kernel_body(offsets, mode, ct):
     return indices, get
 
 
-def _footprint_kernel(value, cval_of, in_dtype: np.dtype, out_dtype: np.dtype, conv):
+def _footprint_kernel(value, cval_of, in_dtype: np.dtype, out_dtype: np.dtype, conv,
+                      n_weights: int = 0, weight_dtype: np.dtype | None = None):
     """The kernel shell of the footprint generators: ``out = conv(value(...))`` everywhere.
 
     ``value(a, i, j, l, n0, n1, n2, cvc)`` is the per-element ``ti.func``;
     ``cval_of(cval)`` turns the float64 ``cval`` argument into what it reads
     outside the array. Signature ``(a, out, cval: f64)``; loop layout per arch.
+    With ``n_weights``, the kernel takes a run-time weights vector too, ``(a, out,
+    cval, w)``, loaded into registers once per row (CPU) or element (GPUs) and handed
+    to ``value(..., cvc, ws)``.
     """
     t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     serial = _serial_inner()
+    K = n_weights
+    t_w = ti_dtype(np.dtype(weight_dtype or np.float64))
+
+    if not K:
+        @ti.kernel
+        def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+            n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+            cvc = cval_of(cval)
+            if ti.static(serial):
+                for i, j in ti.ndrange(n0, n1):
+                    for l in range(n2):
+                        out[i, j, l] = conv(value(a, i, j, l, n0, n1, n2, cvc))
+            else:
+                for i, j, l in ti.ndrange(n0, n1, n2):
+                    out[i, j, l] = conv(value(a, i, j, l, n0, n1, n2, cvc))
+        return kern
 
     @ti.kernel
-    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+    def kern_w(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64,
+               w: ti.types.ndarray(dtype=t_w, ndim=1)):
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         cvc = cval_of(cval)
         if ti.static(serial):
             for i, j in ti.ndrange(n0, n1):
+                ws = ti.Vector([w[k] for k in ti.static(range(K))], dt=t_w)
                 for l in range(n2):
-                    out[i, j, l] = conv(value(a, i, j, l, n0, n1, n2, cvc))
+                    out[i, j, l] = conv(value(a, i, j, l, n0, n1, n2, cvc, ws))
         else:
             for i, j, l in ti.ndrange(n0, n1, n2):
-                out[i, j, l] = conv(value(a, i, j, l, n0, n1, n2, cvc))
-    return kern
+                ws = ti.Vector([w[k] for k in ti.static(range(K))], dt=t_w)
+                out[i, j, l] = conv(value(a, i, j, l, n0, n1, n2, cvc, ws))
+    return kern_w
 
 
 #: Footprint folds with more taps loop over a tap table (unrolled, a 7x7 correlate
@@ -715,19 +738,25 @@ def _stencil_fold_looped(offsets: tuple, weights: tuple | None, op: str, mode: s
                          in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype,
                          cval_in_input_dtype: bool, nan_propagates: bool):
     """:func:`stencil_fold` over a tap table (run-time loop); returns ``run(a, out, cval)``."""
-    from .. import arrays
     kern = _fold_rows_kernel(op, mode, np.dtype(in_dtype), np.dtype(out_dtype), np.dtype(compute),
                              cval_in_input_dtype, nan_propagates)
-    table = np.array(offsets, dtype=np.int64).reshape(-1, 3)
-    taps = arrays.upload_vector(table.astype(np.int32).reshape(-1))
-    w = np.ones(len(offsets)) if weights is None else np.asarray(weights, dtype=np.float64)
-    w_buf = arrays.upload_vector(w.astype(compute))
-
-    bounds = [int(v) for pair in zip(table.min(axis=0), table.max(axis=0)) for v in pair]
+    taps, bounds = _taps_table(offsets)
+    w = (1.0,) * len(offsets) if weights is None else tuple(float(v) for v in weights)
+    w_buf = _weights_buffer(w, np.dtype(compute))
 
     def run(a, out, cval):
         kern(a, out, cval, taps, w_buf, *bounds)
     return run
+
+
+@functools.lru_cache(maxsize=KERNEL_CACHE)
+def _taps_table(offsets: tuple) -> tuple:
+    """A footprint's offsets on the device (uploaded once per footprint) and its extent."""
+    from .. import arrays
+    table = np.array(offsets, dtype=np.int64).reshape(-1, 3)
+    taps = arrays.upload_vector(table.astype(np.int32).reshape(-1))
+    bounds = tuple(int(v) for pair in zip(table.min(axis=0), table.max(axis=0)) for v in pair)
+    return taps, bounds
 
 
 @functools.lru_cache(maxsize=None)
@@ -793,7 +822,6 @@ def _fold_rows_kernel(op: str, mode: str, in_dtype: np.dtype, out_dtype: np.dtyp
     return kern
 
 
-@functools.lru_cache(maxsize=None)
 def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
                  in_dtype: np.dtype, out_dtype: np.dtype, compute: np.dtype,
                  cval_in_input_dtype: bool = False, nan_propagates: bool = False):
@@ -801,16 +829,37 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
 
     ``offsets`` are static 3-D tuples; for ``"sum"`` each has a weight and the
     sum starts from 0 and runs in the order given (SciPy's: footprint C order).
+    The weights are a **run-time argument** (uploaded once per distinct weights): the
+    footprint's offsets, op, mode and dtypes select the specialisation, so correlating
+    with new weights of the same footprint compiles nothing.
     ``cval_in_input_dtype`` casts ``cval`` to the input type first (SciPy's
     footprint min/max/rank paths do). ``min``/``max`` order NaN last (the
     rank filters' policy) or, with ``nan_propagates``, return NaN for any
     window holding one (numpy's ``np.min``/``np.max``). Up to
     :data:`FOLD_UNROLL_MAX` taps are unrolled; bigger footprints loop over a tap
-    table. Signature ``(a, out, cval: f64)``.
+    table. Returns ``run(a, out, cval)``.
     """
+    in_dtype, out_dtype, compute = np.dtype(in_dtype), np.dtype(out_dtype), np.dtype(compute)
     if len(offsets) > FOLD_UNROLL_MAX:
         return _stencil_fold_looped(offsets, weights, op, mode, in_dtype, out_dtype, compute,
                                     cval_in_input_dtype, nan_propagates)
+    kern = _stencil_fold_unrolled(offsets, op, mode, in_dtype, out_dtype, compute,
+                                  cval_in_input_dtype, nan_propagates)
+    if op != "sum":
+        return kern
+    w_buf = _weights_buffer(tuple(float(v) for v in weights), compute)
+
+    def run(a, out, cval):
+        kern(a, out, cval, w_buf)
+    return run
+
+
+@functools.lru_cache(maxsize=KERNEL_CACHE)
+def _stencil_fold_unrolled(offsets: tuple, op: str, mode: str, in_dtype: np.dtype,
+                           out_dtype: np.dtype, compute: np.dtype,
+                           cval_in_input_dtype: bool, nan_propagates: bool):
+    """:func:`stencil_fold` with the taps unrolled; a ``"sum"`` takes its weights as the
+    kernel's last argument. Signature ``(a, out, cval: f64[, w])``."""
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
     keep = _rounding_barrier(op == "sum" and _fuses())
@@ -820,22 +869,25 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
     less = _fold_less(compute, op, nan_propagates)
 
     @ti.func
-    def fold(a: ti.template(), i, j, l, n0, n1, n2, cvc):
+    def weighted_sum(a: ti.template(), i, j, l, n0, n1, n2, cvc, ws):
         idx = indices(i, j, l, n0, n1, n2)
         acc = ti.cast(0, ct)
-        if ti.static(op == "sum"):
-            for k in ti.static(range(K)):
-                acc += keep(ct(weights[k]) * get(a, idx, cvc, k), n0 > 0)
-        else:
-            acc = get(a, idx, cvc, 0)
-            for k in ti.static(range(1, K)):
-                v = get(a, idx, cvc, k)
-                if ti.static(op == "min"):
-                    if less(v, acc):
-                        acc = v
-                else:
-                    if less(acc, v):
-                        acc = v
+        for k in ti.static(range(K)):
+            acc += keep(ws[k] * get(a, idx, cvc, k), n0 > 0)
+        return acc
+
+    @ti.func
+    def extremum(a: ti.template(), i, j, l, n0, n1, n2, cvc):
+        idx = indices(i, j, l, n0, n1, n2)
+        acc = get(a, idx, cvc, 0)
+        for k in ti.static(range(1, K)):
+            v = get(a, idx, cvc, k)
+            if ti.static(op == "min"):
+                if less(v, acc):
+                    acc = v
+            else:
+                if less(acc, v):
+                    acc = v
         return acc
 
     @ti.func
@@ -844,7 +896,10 @@ def stencil_fold(offsets: tuple, weights: tuple | None, op: str, mode: str,
         if ti.static(cval_in_input_dtype):
             cvc = ti.cast(cv_in(cval), ct)
         return cvc
-    return _footprint_kernel(fold, cval_of, in_dtype, out_dtype, conv)
+    if op == "sum":
+        return _footprint_kernel(weighted_sum, cval_of, in_dtype, out_dtype, conv,
+                                 n_weights=K, weight_dtype=compute)
+    return _footprint_kernel(extremum, cval_of, in_dtype, out_dtype, conv)
 
 
 @functools.lru_cache(maxsize=None)
