@@ -3,29 +3,33 @@
 The working labels are one int32 per element in a 1-D buffer ``lab`` (flat C order):
 0 for the background, else a 1-based flat position of an element of the same component,
 never larger than the element's own position + 1. :func:`init` gives every foreground
-element its own position + 1. A sweep (:func:`sweep`, one kernel, two passes):
+element its own position + 1 (or its run's first, below). A sweep (:func:`sweep`, one
+kernel, two passes):
 
-1. *hook*: an element whose smallest foreground neighbour label ``m`` (over the
-   structure's offsets) is below its own label ``v`` lowers both its own entry and the
-   entry ``v`` points to (``lab[v - 1]``, the representative of its label) to ``m`` with
-   atomic minima;
+1. *hook*: every pair of foreground neighbours, seen from its later element (the
+   backward half of the symmetric structure), whose labels differ is merged: the larger
+   label's representative (``lab[hi - 1]``) and the larger element's own entry are
+   lowered to the smaller label with atomic minima;
 2. *jump*: every element follows its chain ``v -> lab[v - 1] -> ...`` to the root (an entry
    equal to its own position + 1) and stores it (pointer jumping: chains collapse, so
    labels cross a whole merged region in one sweep).
 
-Values only decrease and always point into the element's component, so concurrent reads
-of old or new values are both valid. At a fixed point neighbours carry equal labels and
-each component's label is its smallest flat position + 1 -- its first element in raster
-order -- whatever the order the threads ran in: the result is the same on every run and
-arch. Each sweep lowers every label to at least the smallest one among its neighbours'
-(hook lowers its own entry), so a component of geodesic diameter d settles within d + 1
-sweeps; pointer jumping makes it far fewer in practice (numbers in
-``tools/label_study.py``).
+Entries only decrease and always point into the element's component, so concurrent reads
+of old or new values are both valid and chains always end. A sweep that writes nothing
+saw every neighbour pair with equal labels: then each component carries one label, whose
+root is the component's smallest flat position + 1 -- its first element in raster order --
+whatever order the threads ran in: the result is the same on every run and arch. Each
+sweep lowers every label to at most the smallest of its neighbours' (the larger element's
+own entry is lowered, the other follows its representative in the jump), so a component
+of geodesic diameter d settles within d + 1 sweeps; pointer jumping makes it far fewer in
+practice (2-5 on the test inputs, spirals included; ``tools/label_study.py``).
 
-Layouts: on the CPU arch rows run in parallel and each row is walked serially, so a label
-lowered at element ``l`` is seen by ``l + 1`` in the same pass (a whole run of a row
-settles at once); on GPUs one thread per element (integer atomics in a run-time inner loop
-are miscompiled by Mesa's software Vulkan, so GPU kernels have no such loop around them).
+Layouts (``rows``): on the CPU arch rows run in parallel and each row is walked serially,
+so a label lowered at element ``l`` is seen by ``l + 1`` in the same pass, runs along a
+row start merged, and a row is first checked by a loop that only reads (vectorised, no
+data-dependent branch: a settled row costs little) and merged only if it must be. On GPUs
+one thread per element (integer atomics in a run-time inner loop are miscompiled by Mesa's
+software Vulkan, so GPU kernels have no such loop around them).
 """
 import functools
 
