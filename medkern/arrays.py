@@ -134,6 +134,37 @@ def shape3(shape: tuple[int, ...]) -> tuple[int, int, int]:
     return cast("tuple[int, int, int]", (1,) * (3 - len(shape)) + tuple(int(s) for s in shape))
 
 
+#: Most dimensions a DeviceArray may have: 3 spatial axes and one leading component or
+#: batch axis (see :func:`buffer_shape`).
+MAX_NDIM = 4
+
+
+def component_shape3(ncomp: int, spatial: tuple[int, ...]) -> tuple[int, int, int]:
+    """The 3-D buffer of an array of shape ``(ncomp, *spatial)`` (1-3 spatial axes).
+
+    The layout contract of component (and batch) arrays: with ``(s0, s1, s2) =
+    shape3(spatial)`` the buffer is ``(ncomp * s0, s1, s2)`` in plain C order, so
+    component ``c`` of point ``(z, y, x)`` is ``buf[c * s0 + z, y, x]`` -- a kernel
+    takes the whole buffer plus the offset ``c * s0`` of the component it wants.
+    """
+    s0, s1, s2 = shape3(spatial)
+    return (int(ncomp) * s0, s1, s2)
+
+
+def buffer_shape(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """The 3-D kernel buffer that stores an array of ``shape`` (1-4 D).
+
+    1-3 D: :func:`shape3` (leading axes of length 1). 4-D ``(C, Z, Y, X)`` -- a leading
+    component axis (a displacement field ``(3, Z, Y, X)``, distance-transform indices) or
+    a batch axis (a stack of volumes) -- folds the leading axis into the first:
+    ``(C * Z, Y, X)``, the :func:`component_shape3` rule (which 3-D arrays follow too).
+    The bytes are the array's C-order bytes in every case.
+    """
+    if len(shape) <= 3:
+        return shape3(shape)
+    return component_shape3(math.prod(int(s) for s in shape[:-3]), tuple(shape[-3:]))
+
+
 def compute_dtype(in_dtype: np.dtype, out_dtype: np.dtype) -> np.dtype:
     """The dtype a user's ``ti.func`` computes in: float32 when input and output are
     float32, else float64 (see module doc)."""
@@ -183,9 +214,68 @@ class DeviceArray:
         return self.shape[0]
 
     def copy(self) -> "DeviceArray":
-        buf = empty_buffer(shape3(self.shape), self.dtype)
+        buf = empty_buffer(buffer_shape(self.shape), self.dtype)
         copy_buffer(self._buf, buf)
         return DeviceArray(buf, self.shape, self.dtype)
+
+    # ------------------------------------------------------------ components / batches
+    def component_buffer(self) -> Any:
+        """The buffer in the component layout (:func:`component_shape3`) of
+        ``(shape[0], *shape[1:])``, for kernels that take the whole buffer and a
+        component offset ``c * s0``.
+
+        The same buffer (no copy) for 1-D, 3-D and 4-D arrays. A 2-D array ``(C, N)``
+        is stored as ``(1, C, N)`` (a 2-D image) while the component layout is
+        ``(C, 1, N)``: the same bytes, but a ``taichi.ndarray`` cannot be reshaped, so
+        GPU arches get a copy (on the CPU arch a numpy view).
+        """
+        want = component_shape3(self.shape[0], self.shape[1:]) if self.ndim > 1 else shape3(self.shape)
+        buf = self._buf
+        if tuple(buf.shape) == want:
+            return buf
+        if isinstance(buf, np.ndarray) and not isinstance(buf, DeviceMemory):
+            return buf.reshape(want)
+        out = empty_buffer(want, self.dtype)
+        from .kernels import layout  # deferred: the kernels import this module
+        with runtime.lock:
+            layout.reshape_copy(_buffer_dtype(buf), self.dtype)(buf, out)
+        return out
+
+    def component(self, c: int) -> "DeviceArray":
+        """Component (or batch item) ``c`` along the leading axis, as a new DeviceArray
+        of shape ``shape[1:]`` (a **copy** on every arch, so writes never alias).
+
+        Parameters
+        ----------
+        c : int
+            Index along axis 0 (negative counts from the end).
+
+        Returns
+        -------
+        DeviceArray
+
+        Examples
+        --------
+        >>> import numpy as np, medkern
+        >>> field = medkern.asarray(np.arange(24.0).reshape(3, 2, 2, 2))
+        >>> medkern.asnumpy(field.component(1))[0, 0]
+        array([ 8.,  9.])
+        """
+        if self.ndim < 2:
+            raise ValueError(f"component: a {self.ndim}-D array has no component axis")
+        from .checks import axis as _index
+        c = _index(c, self.shape[0], "c")
+        spatial = self.shape[1:]
+        s0 = shape3(spatial)[0]
+        src = self.component_buffer()
+        out = empty_buffer(shape3(spatial), self.dtype)
+        if isinstance(src, np.ndarray) and not isinstance(src, DeviceMemory):
+            np.copyto(out, src[c * s0:(c + 1) * s0])
+        else:
+            from .kernels import layout
+            with runtime.lock:
+                layout.slab_copy(self.dtype)(src, out, c * s0, 0, s0)
+        return DeviceArray(out, spatial, self.dtype)
 
     # ------------------------------------------------------------ interop (array API, CUDA)
     def __dlpack_device__(self) -> tuple:
@@ -647,7 +737,7 @@ def clear_pool() -> None:
 
 def upload(x: np.ndarray) -> Any:
     """A kernel buffer holding ``x`` (a read-only view on the CPU arch when possible)."""
-    host: np.ndarray = _native_host(x).reshape(shape3(x.shape))
+    host: np.ndarray = _native_host(x).reshape(buffer_shape(x.shape))
     if runtime.is_cpu():
         return host
     buf = empty_buffer(host.shape, host.dtype)
@@ -739,7 +829,7 @@ def asarray(x: Any, dtype: Any = None, *, copy: bool | None = None) -> DeviceArr
         Unsupported dtype (float16/bfloat16 included: the filters take those
         directly, computing in float32, but a DeviceArray does not hold them).
     ValueError
-        Not 1-3 D, too large, on a device medkern does not run on, or
+        Not 1-4 D (4-D: a leading component or batch axis), too large, on a device medkern does not run on, or
         ``copy=False`` where a copy is needed.
     """
     return import_array(x, dtype, copy, "x")
@@ -784,10 +874,13 @@ def _check_storable(dtype: np.dtype, shape: tuple, name: str) -> None:
                     "a DeviceArray cannot hold it: convert with .astype(np.float32)")
         raise TypeError(f"{name}: dtype {dtype} cannot live on the device; "
                         f"supported: {', '.join(d.name for d in SUPPORTED_DTYPES)}{hint}")
-    if not 1 <= len(shape) <= 3:
-        raise ValueError(f"{name}: device arrays are 1-3 dimensional, got ndim={len(shape)}")
+    if not 1 <= len(shape) <= MAX_NDIM:
+        raise ValueError(f"{name}: device arrays are 1-{MAX_NDIM} dimensional (1-3 spatial axes "
+                         f"and a leading component or batch axis), got ndim={len(shape)}")
     from .checks import index_range
     index_range(shape, name)
+    if len(shape) > 3:  # the folded first axis of the buffer must fit the kernels' indices
+        index_range(buffer_shape(shape), f"{name} (stored as a 3-D buffer)")
 
 
 def _from_host(host: np.ndarray, name: str) -> DeviceArray:
@@ -800,10 +893,10 @@ def _from_host(host: np.ndarray, name: str) -> DeviceArray:
     if host.size == 0:
         # no kernel runs on an empty array (the filters reject it), and GPU
         # ndarrays cannot have a zero-length axis: keep it on the host
-        return DeviceArray(host.reshape(shape3(host.shape)).copy(), host.shape, host.dtype)
+        return DeviceArray(host.reshape(buffer_shape(host.shape)).copy(), host.shape, host.dtype)
     runtime.ensure_init()
     if runtime.is_cpu():  # a pooled copy: the device array must not alias the caller's memory
-        buf = empty_buffer(shape3(host.shape), host.dtype)
+        buf = empty_buffer(buffer_shape(host.shape), host.dtype)
         buf[...] = host.reshape(buf.shape)
     else:
         buf = upload(host)
@@ -839,7 +932,7 @@ def _share_host(host: np.ndarray, name: str, source: str) -> DeviceArray:
         reason = _unshareable(host)
     if reason:
         raise ValueError(f"{name} cannot be used without a copy (copy=False): {reason}")
-    return DeviceArray(host.reshape(shape3(host.shape)), host.shape, host.dtype)
+    return DeviceArray(host.reshape(buffer_shape(host.shape)), host.shape, host.dtype)
 
 
 def _from_dlpack(x: Any, dtype: Any, copy: bool | None, name: str,
@@ -880,7 +973,7 @@ def _from_dlpack(x: Any, dtype: Any, copy: bool | None, name: str,
         if reason is None and want != view.dtype:
             reason = f"dtype={want} converts its {view.dtype} data"
     if reason is None and copy is not True and view.size:
-        buf = view.reshape(shape3(view.shape))
+        buf = view.reshape(buffer_shape(view.shape))
         if on_gpu:
             buf = buf.view(DeviceMemory)
         return DeviceArray(buf, view.shape, view.dtype)
@@ -895,8 +988,8 @@ def _from_dlpack(x: Any, dtype: Any, copy: bool | None, name: str,
             raise ValueError(f"{name}: the contiguous copy of {type(x).__name__} is not "
                              "C-contiguous either")
         return _from_dlpack(_contiguous_copy(x, name), dtype, None, name, made_contiguous=True)
-    src = (view.view(np.uint8) if view.dtype == bool else view).reshape(shape3(view.shape))
-    out = empty_buffer(shape3(view.shape), want)
+    src = (view.view(np.uint8) if view.dtype == bool else view).reshape(buffer_shape(view.shape))
+    out = empty_buffer(buffer_shape(view.shape), want)
     _kernel_copy(src.view(DeviceMemory), out)
     return DeviceArray(out, view.shape, want)
 

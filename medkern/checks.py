@@ -44,9 +44,20 @@ def index_range(shape: Sequence[int], name: str = "input") -> None:
             f"overlapping by the filter's radius)")
 
 
+def _too_many_axes(name: str, ndim: int) -> str:
+    # SciPy's filters would filter every axis of a 4-D array, a leading component or
+    # batch axis included: refusing is the only answer that is never silently different
+    return (f"{name} must have 1 to 3 dimensions, got ndim={ndim}; medkern's filters and "
+            "measurements work on 1-3 D images: process a (C, Z, Y, X) component or batch "
+            "array one item at a time (DeviceArray.component(c)), or stack 2-D images as "
+            "(B, Y, X) and filter with axes=(1, 2)")
+
+
 def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
     """A 1-3 D, non-empty numpy array (or DeviceArray) of a supported real dtype."""
     if isinstance(x, DeviceArray):
+        if x.ndim > 3:
+            raise ValueError(_too_many_axes(name, x.ndim))
         if x.size == 0:
             raise ValueError(f"{name} is empty (shape {x.shape})")
         index_range(x.shape, name)
@@ -74,7 +85,7 @@ def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
     if x.ndim == 0:
         raise ValueError(f"{name} must have 1 to 3 dimensions, got a 0-d array")
     if x.ndim > 3:
-        raise ValueError(f"{name} must have 1 to 3 dimensions, got ndim={x.ndim}")
+        raise ValueError(_too_many_axes(name, x.ndim))
     if x.size == 0:
         raise ValueError(f"{name} is empty (shape {x.shape})")
     index_range(x.shape, name)
