@@ -625,16 +625,48 @@ def empty_buffer(shape: tuple[int, int, int], dtype: np.dtype) -> Any:
         else:
             _allocations += 1
     if buf is None:
-        if runtime.is_cpu():
-            buf = np.empty(key[0], dtype=key[1])
-        else:
-            ti = runtime.ensure_init()
-            with runtime.lock:
-                buf = ti.ndarray(ti_dtype(key[1]), key[0])
+        buf = _allocate(key, size)
     # one dictionary store (atomic): no record for this id can be live (a pooled or
     # handed-out buffer is alive, so its id is not this one's), only a dead lease
     _OWNERS[id(buf)] = _Lease(buf)
     return buf
+
+
+def _allocate(key: tuple, size: int) -> Any:
+    """A new buffer, or ``MemoryError`` naming the size and the device.
+
+    Checked against the device's memory *before* asking Taichi (its Vulkan allocator
+    aborts the whole process on some failures); a failure that is reported (numpy's
+    ``MemoryError``, Taichi's ``RuntimeError``) empties the pool and tries once more.
+    """
+    what = f"{key[1].name} buffer {key[0]}"
+    runtime.check_allocation(size, what)
+    if math.prod(key[0]) > 2**31 - 1 and not runtime.is_cpu():
+        # Taichi counts an ndarray's elements in 32 bits: more wrap and abort the process
+        raise runtime.out_of_memory(size, what + " (more than 2**31 - 1 elements in one "
+                                    "device buffer)")
+    for attempt in (0, 1):
+        try:
+            if runtime.is_cpu():
+                return np.empty(key[0], dtype=key[1])
+            ti = runtime.ensure_init()
+            with runtime.lock:
+                return ti.ndarray(ti_dtype(key[1]), key[0])
+        except (MemoryError, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and not _allocation_failed(exc):
+                raise
+            if attempt == 0 and _pooled_bytes:
+                clear_pool()  # memory the pool keeps may be what is missing
+                continue
+            raise runtime.out_of_memory(size, what) from exc
+    raise AssertionError("unreachable")
+
+
+def _allocation_failed(exc: RuntimeError) -> bool:
+    """Whether Taichi's ``RuntimeError`` is a failed device allocation (its messages
+    name the allocator: ``allocate_memory``/``RhiResult``/out of memory)."""
+    text = str(exc).lower()
+    return any(w in text for w in ("allocate", "rhiresult", "out of memory", "out_of_memory"))
 
 
 def release_buffer(buf: Any) -> None:
@@ -753,6 +785,7 @@ def upload_vector(x: np.ndarray) -> Any:
     if runtime.is_cpu():
         return host
     ti = runtime.ensure_init()
+    runtime.check_allocation(host.nbytes, f"{host.dtype.name} table {host.shape}")
     with runtime.lock:
         buf = ti.ndarray(ti_dtype(host.dtype), host.shape)
         buf.from_numpy(host)
