@@ -8,7 +8,26 @@ returns to the host. Inputs are never mutated.
 Storage
 -------
 Every kernel sees a *buffer*: a C-contiguous, native-endian, 3-D array
-(1-D and 2-D data get leading axes of length 1). On the CPU arch a buffer is a
+(1-D and 2-D data get leading axes of length 1). A 4-D array -- a leading
+component axis (a displacement field ``(3, Z, Y, X)``, distance-transform
+indices) or batch axis (a stack of volumes) -- is one buffer too: ``(C, *spatial)``
+with ``(s0, s1, s2) = shape3(spatial)`` is stored as ``(C * s0, s1, s2)`` (plain
+C-order bytes; :func:`buffer_shape`, :func:`component_shape3`), so component ``c``
+of point ``(z, y, x)`` is ``buf[c * s0 + z, y, x]``. A ``taichi.ndarray`` cannot be
+sliced, so kernels that work per component take the whole buffer and the offset
+``c * s0`` (a run-time argument: no copy, no new specialisation);
+:meth:`DeviceArray.component` gives a user one component as a new 3-D array, a copy
+on every arch so that writes never alias differently on the CPU arch and on GPUs.
+The filters are 1-3 D and refuse 4-D input (SciPy would filter the component axis
+too); a stack of 2-D images ``(B, Y, X)`` is filtered in one launch per pass with
+``axes=(1, 2)``.
+
+Every new buffer is checked against the device's memory first
+(:func:`medkern.runtime.device_memory`): a request the device cannot hold raises
+``MemoryError`` naming the size, dtype, shape and device before Taichi is asked
+(Taichi's Vulkan allocator aborts the process on some failures); a failure Taichi
+or numpy does report empties the scratch pool, is retried once, then raises the
+same ``MemoryError``. On the CPU arch a buffer is a
 numpy array (Taichi reads host memory in place, no copy); on CUDA and Vulkan it
 is a ``taichi.ndarray`` in device memory. A :class:`DeviceArray` owns one such
 buffer plus the logical shape and dtype. A DeviceArray imported without a copy
@@ -177,7 +196,8 @@ class DeviceArray:
     """An array that lives where the kernels run (GPU memory, or host on the CPU arch).
 
     Create one with :func:`medkern.asarray`; get a numpy copy back with
-    :func:`medkern.asnumpy` (or ``np.asarray(d)``). medkern functions given a
+    :func:`medkern.asnumpy` (or ``np.asarray(d)``). 1-4 dimensional: a 4-D array has
+    a leading component or batch axis (:meth:`component` takes one out). medkern functions given a
     ``DeviceArray`` return ``DeviceArray`` results without copying to the host.
     """
 
@@ -259,7 +279,7 @@ class DeviceArray:
         >>> import numpy as np, medkern
         >>> field = medkern.asarray(np.arange(24.0).reshape(3, 2, 2, 2))
         >>> medkern.asnumpy(field.component(1))[0, 0]
-        array([ 8.,  9.])
+        array([8., 9.])
         """
         if self.ndim < 2:
             raise ValueError(f"component: a {self.ndim}-D array has no component axis")
@@ -275,6 +295,8 @@ class DeviceArray:
             from .kernels import layout
             with runtime.lock:
                 layout.slab_copy(self.dtype)(src, out, c * s0, 0, s0)
+            if src is not self._buf and is_leased(src):  # a re-laid copy: back to the pool
+                release_buffer(src)
         return DeviceArray(out, spatial, self.dtype)
 
     # ------------------------------------------------------------ interop (array API, CUDA)
