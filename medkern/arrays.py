@@ -8,7 +8,26 @@ returns to the host. Inputs are never mutated.
 Storage
 -------
 Every kernel sees a *buffer*: a C-contiguous, native-endian, 3-D array
-(1-D and 2-D data get leading axes of length 1). On the CPU arch a buffer is a
+(1-D and 2-D data get leading axes of length 1). A 4-D array -- a leading
+component axis (a displacement field ``(3, Z, Y, X)``, distance-transform
+indices) or batch axis (a stack of volumes) -- is one buffer too: ``(C, *spatial)``
+with ``(s0, s1, s2) = shape3(spatial)`` is stored as ``(C * s0, s1, s2)`` (plain
+C-order bytes; :func:`buffer_shape`, :func:`component_shape3`), so component ``c``
+of point ``(z, y, x)`` is ``buf[c * s0 + z, y, x]``. A ``taichi.ndarray`` cannot be
+sliced, so kernels that work per component take the whole buffer and the offset
+``c * s0`` (a run-time argument: no copy, no new specialisation);
+:meth:`DeviceArray.component` gives a user one component as a new 3-D array, a copy
+on every arch so that writes never alias differently on the CPU arch and on GPUs.
+The filters are 1-3 D and refuse 4-D input (SciPy would filter the component axis
+too); a stack of 2-D images ``(B, Y, X)`` is filtered in one launch per pass with
+``axes=(1, 2)``.
+
+Every new buffer is checked against the device's memory first
+(:func:`medkern.runtime.device_memory`): a request the device cannot hold raises
+``MemoryError`` naming the size, dtype, shape and device before Taichi is asked
+(Taichi's Vulkan allocator aborts the process on some failures); a failure Taichi
+or numpy does report empties the scratch pool, is retried once, then raises the
+same ``MemoryError``. On the CPU arch a buffer is a
 numpy array (Taichi reads host memory in place, no copy); on CUDA and Vulkan it
 is a ``taichi.ndarray`` in device memory. A :class:`DeviceArray` owns one such
 buffer plus the logical shape and dtype. A DeviceArray imported without a copy
@@ -134,6 +153,37 @@ def shape3(shape: tuple[int, ...]) -> tuple[int, int, int]:
     return cast("tuple[int, int, int]", (1,) * (3 - len(shape)) + tuple(int(s) for s in shape))
 
 
+#: Most dimensions a DeviceArray may have: 3 spatial axes and one leading component or
+#: batch axis (see :func:`buffer_shape`).
+MAX_NDIM = 4
+
+
+def component_shape3(ncomp: int, spatial: tuple[int, ...]) -> tuple[int, int, int]:
+    """The 3-D buffer of an array of shape ``(ncomp, *spatial)`` (1-3 spatial axes).
+
+    The layout contract of component (and batch) arrays: with ``(s0, s1, s2) =
+    shape3(spatial)`` the buffer is ``(ncomp * s0, s1, s2)`` in plain C order, so
+    component ``c`` of point ``(z, y, x)`` is ``buf[c * s0 + z, y, x]`` -- a kernel
+    takes the whole buffer plus the offset ``c * s0`` of the component it wants.
+    """
+    s0, s1, s2 = shape3(spatial)
+    return (int(ncomp) * s0, s1, s2)
+
+
+def buffer_shape(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """The 3-D kernel buffer that stores an array of ``shape`` (1-4 D).
+
+    1-3 D: :func:`shape3` (leading axes of length 1). 4-D ``(C, Z, Y, X)`` -- a leading
+    component axis (a displacement field ``(3, Z, Y, X)``, distance-transform indices) or
+    a batch axis (a stack of volumes) -- folds the leading axis into the first:
+    ``(C * Z, Y, X)``, the :func:`component_shape3` rule (which 3-D arrays follow too).
+    The bytes are the array's C-order bytes in every case.
+    """
+    if len(shape) <= 3:
+        return shape3(shape)
+    return component_shape3(math.prod(int(s) for s in shape[:-3]), tuple(shape[-3:]))
+
+
 def compute_dtype(in_dtype: np.dtype, out_dtype: np.dtype) -> np.dtype:
     """The dtype a user's ``ti.func`` computes in: float32 when input and output are
     float32, else float64 (see module doc)."""
@@ -146,7 +196,8 @@ class DeviceArray:
     """An array that lives where the kernels run (GPU memory, or host on the CPU arch).
 
     Create one with :func:`medkern.asarray`; get a numpy copy back with
-    :func:`medkern.asnumpy` (or ``np.asarray(d)``). medkern functions given a
+    :func:`medkern.asnumpy` (or ``np.asarray(d)``). 1-4 dimensional: a 4-D array has
+    a leading component or batch axis (:meth:`component` takes one out). medkern functions given a
     ``DeviceArray`` return ``DeviceArray`` results without copying to the host.
     """
 
@@ -183,9 +234,70 @@ class DeviceArray:
         return self.shape[0]
 
     def copy(self) -> "DeviceArray":
-        buf = empty_buffer(shape3(self.shape), self.dtype)
+        buf = empty_buffer(buffer_shape(self.shape), self.dtype)
         copy_buffer(self._buf, buf)
         return DeviceArray(buf, self.shape, self.dtype)
+
+    # ------------------------------------------------------------ components / batches
+    def component_buffer(self) -> Any:
+        """The buffer in the component layout (:func:`component_shape3`) of
+        ``(shape[0], *shape[1:])``, for kernels that take the whole buffer and a
+        component offset ``c * s0``.
+
+        The same buffer (no copy) for 1-D, 3-D and 4-D arrays. A 2-D array ``(C, N)``
+        is stored as ``(1, C, N)`` (a 2-D image) while the component layout is
+        ``(C, 1, N)``: the same bytes, but a ``taichi.ndarray`` cannot be reshaped, so
+        GPU arches get a copy (on the CPU arch a numpy view).
+        """
+        want = component_shape3(self.shape[0], self.shape[1:]) if self.ndim > 1 else shape3(self.shape)
+        buf = self._buf
+        if tuple(buf.shape) == want:
+            return buf
+        if isinstance(buf, np.ndarray) and not isinstance(buf, DeviceMemory):
+            return buf.reshape(want)
+        out = empty_buffer(want, self.dtype)
+        from .kernels import layout  # deferred: the kernels import this module
+        with runtime.lock:
+            layout.reshape_copy(_buffer_dtype(buf), self.dtype)(buf, out)
+        return out
+
+    def component(self, c: int) -> "DeviceArray":
+        """Component (or batch item) ``c`` along the leading axis, as a new DeviceArray
+        of shape ``shape[1:]`` (a **copy** on every arch, so writes never alias).
+
+        Parameters
+        ----------
+        c : int
+            Index along axis 0 (negative counts from the end).
+
+        Returns
+        -------
+        DeviceArray
+
+        Examples
+        --------
+        >>> import numpy as np, medkern
+        >>> field = medkern.asarray(np.arange(24.0).reshape(3, 2, 2, 2))
+        >>> medkern.asnumpy(field.component(1))[0, 0]
+        array([8., 9.])
+        """
+        if self.ndim < 2:
+            raise ValueError(f"component: a {self.ndim}-D array has no component axis")
+        from .checks import axis as _index
+        c = _index(c, self.shape[0], "c")
+        spatial = self.shape[1:]
+        s0 = shape3(spatial)[0]
+        src = self.component_buffer()
+        out = empty_buffer(shape3(spatial), self.dtype)
+        if isinstance(src, np.ndarray) and not isinstance(src, DeviceMemory):
+            np.copyto(out, src[c * s0:(c + 1) * s0])
+        else:
+            from .kernels import layout
+            with runtime.lock:
+                layout.slab_copy(self.dtype)(src, out, c * s0, 0, s0)
+            if src is not self._buf and is_leased(src):  # a re-laid copy: back to the pool
+                release_buffer(src)
+        return DeviceArray(out, spatial, self.dtype)
 
     # ------------------------------------------------------------ interop (array API, CUDA)
     def __dlpack_device__(self) -> tuple:
@@ -538,16 +650,48 @@ def empty_buffer(shape: tuple[int, ...], dtype: np.dtype) -> Any:
         else:
             _allocations += 1
     if buf is None:
-        if runtime.is_cpu():
-            buf = np.empty(key[0], dtype=key[1])
-        else:
-            ti = runtime.ensure_init()
-            with runtime.lock:
-                buf = ti.ndarray(ti_dtype(key[1]), key[0])
+        buf = _allocate(key, size)
     # one dictionary store (atomic): no record for this id can be live (a pooled or
     # handed-out buffer is alive, so its id is not this one's), only a dead lease
     _OWNERS[id(buf)] = _Lease(buf)
     return buf
+
+
+def _allocate(key: tuple, size: int) -> Any:
+    """A new buffer, or ``MemoryError`` naming the size and the device.
+
+    Checked against the device's memory *before* asking Taichi (its Vulkan allocator
+    aborts the whole process on some failures); a failure that is reported (numpy's
+    ``MemoryError``, Taichi's ``RuntimeError``) empties the pool and tries once more.
+    """
+    what = f"{key[1].name} buffer {key[0]}"
+    runtime.check_allocation(size, what)
+    if math.prod(key[0]) > 2**31 - 1 and not runtime.is_cpu():
+        # Taichi counts an ndarray's elements in 32 bits: more wrap and abort the process
+        raise runtime.out_of_memory(size, what + " (more than 2**31 - 1 elements in one "
+                                    "device buffer)")
+    for attempt in (0, 1):
+        try:
+            if runtime.is_cpu():
+                return np.empty(key[0], dtype=key[1])
+            ti = runtime.ensure_init()
+            with runtime.lock:
+                return ti.ndarray(ti_dtype(key[1]), key[0])
+        except (MemoryError, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and not _allocation_failed(exc):
+                raise
+            if attempt == 0 and _pooled_bytes:
+                clear_pool()  # memory the pool keeps may be what is missing
+                continue
+            raise runtime.out_of_memory(size, what) from exc
+    raise AssertionError("unreachable")
+
+
+def _allocation_failed(exc: RuntimeError) -> bool:
+    """Whether Taichi's ``RuntimeError`` is a failed device allocation (its messages
+    name the allocator: ``allocate_memory``/``RhiResult``/out of memory)."""
+    text = str(exc).lower()
+    return any(w in text for w in ("allocate", "rhiresult", "out of memory", "out_of_memory"))
 
 
 def release_buffer(buf: Any) -> None:
@@ -650,7 +794,7 @@ def clear_pool() -> None:
 
 def upload(x: np.ndarray) -> Any:
     """A kernel buffer holding ``x`` (a read-only view on the CPU arch when possible)."""
-    host: np.ndarray = _native_host(x).reshape(shape3(x.shape))
+    host: np.ndarray = _native_host(x).reshape(buffer_shape(x.shape))
     if runtime.is_cpu():
         return host
     buf = empty_buffer(host.shape, host.dtype)
@@ -666,6 +810,7 @@ def upload_vector(x: np.ndarray) -> Any:
     if runtime.is_cpu():
         return host
     ti = runtime.ensure_init()
+    runtime.check_allocation(host.nbytes, f"{host.dtype.name} table {host.shape}")
     with runtime.lock:
         buf = ti.ndarray(ti_dtype(host.dtype), host.shape)
         buf.from_numpy(host)
@@ -742,7 +887,7 @@ def asarray(x: Any, dtype: Any = None, *, copy: bool | None = None) -> DeviceArr
         Unsupported dtype (float16/bfloat16 included: the filters take those
         directly, computing in float32, but a DeviceArray does not hold them).
     ValueError
-        Not 1-3 D, too large, on a device medkern does not run on, or
+        Not 1-4 D (4-D: a leading component or batch axis), too large, on a device medkern does not run on, or
         ``copy=False`` where a copy is needed.
     """
     return import_array(x, dtype, copy, "x")
@@ -787,10 +932,13 @@ def _check_storable(dtype: np.dtype, shape: tuple, name: str) -> None:
                     "a DeviceArray cannot hold it: convert with .astype(np.float32)")
         raise TypeError(f"{name}: dtype {dtype} cannot live on the device; "
                         f"supported: {', '.join(d.name for d in SUPPORTED_DTYPES)}{hint}")
-    if not 1 <= len(shape) <= 3:
-        raise ValueError(f"{name}: device arrays are 1-3 dimensional, got ndim={len(shape)}")
+    if not 1 <= len(shape) <= MAX_NDIM:
+        raise ValueError(f"{name}: device arrays are 1-{MAX_NDIM} dimensional (1-3 spatial axes "
+                         f"and a leading component or batch axis), got ndim={len(shape)}")
     from .checks import index_range
     index_range(shape, name)
+    if len(shape) > 3:  # the folded first axis of the buffer must fit the kernels' indices
+        index_range(buffer_shape(shape), f"{name} (stored as a 3-D buffer)")
 
 
 def _from_host(host: np.ndarray, name: str) -> DeviceArray:
@@ -803,10 +951,10 @@ def _from_host(host: np.ndarray, name: str) -> DeviceArray:
     if host.size == 0:
         # no kernel runs on an empty array (the filters reject it), and GPU
         # ndarrays cannot have a zero-length axis: keep it on the host
-        return DeviceArray(host.reshape(shape3(host.shape)).copy(), host.shape, host.dtype)
+        return DeviceArray(host.reshape(buffer_shape(host.shape)).copy(), host.shape, host.dtype)
     runtime.ensure_init()
     if runtime.is_cpu():  # a pooled copy: the device array must not alias the caller's memory
-        buf = empty_buffer(shape3(host.shape), host.dtype)
+        buf = empty_buffer(buffer_shape(host.shape), host.dtype)
         buf[...] = host.reshape(buf.shape)
     else:
         buf = upload(host)
@@ -842,7 +990,7 @@ def _share_host(host: np.ndarray, name: str, source: str) -> DeviceArray:
         reason = _unshareable(host)
     if reason:
         raise ValueError(f"{name} cannot be used without a copy (copy=False): {reason}")
-    return DeviceArray(host.reshape(shape3(host.shape)), host.shape, host.dtype)
+    return DeviceArray(host.reshape(buffer_shape(host.shape)), host.shape, host.dtype)
 
 
 def _from_dlpack(x: Any, dtype: Any, copy: bool | None, name: str,
@@ -883,7 +1031,7 @@ def _from_dlpack(x: Any, dtype: Any, copy: bool | None, name: str,
         if reason is None and want != view.dtype:
             reason = f"dtype={want} converts its {view.dtype} data"
     if reason is None and copy is not True and view.size:
-        buf = view.reshape(shape3(view.shape))
+        buf = view.reshape(buffer_shape(view.shape))
         if on_gpu:
             buf = buf.view(DeviceMemory)
         return DeviceArray(buf, view.shape, view.dtype)
@@ -898,8 +1046,8 @@ def _from_dlpack(x: Any, dtype: Any, copy: bool | None, name: str,
             raise ValueError(f"{name}: the contiguous copy of {type(x).__name__} is not "
                              "C-contiguous either")
         return _from_dlpack(_contiguous_copy(x, name), dtype, None, name, made_contiguous=True)
-    src = (view.view(np.uint8) if view.dtype == bool else view).reshape(shape3(view.shape))
-    out = empty_buffer(shape3(view.shape), want)
+    src = (view.view(np.uint8) if view.dtype == bool else view).reshape(buffer_shape(view.shape))
+    out = empty_buffer(buffer_shape(view.shape), want)
     _kernel_copy(src.view(DeviceMemory), out)
     return DeviceArray(out, view.shape, want)
 

@@ -6,6 +6,7 @@ built only when a check fails.
 """
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 from typing import Any, Sequence
@@ -14,6 +15,9 @@ import numpy as np
 
 from .arrays import SUPPORTED_DTYPES, DeviceArray
 from .interop import HALF, dtype_name
+
+#: The supported dtypes in native byte order (a set: one hash look-up).
+_NATIVE_SUPPORTED = frozenset(SUPPORTED_DTYPES)
 
 #: Boundary modes and their aliases: for filters the ``grid-`` names are the same mode.
 MODE_ALIASES = {
@@ -44,13 +48,27 @@ def index_range(shape: Sequence[int], name: str = "input") -> None:
             f"overlapping by the filter's radius)")
 
 
+def _too_many_axes(name: str, ndim: int) -> str:
+    # SciPy's filters would filter every axis of a 4-D array, a leading component or
+    # batch axis included: refusing is the only answer that is never silently different
+    return (f"{name} must have 1 to 3 dimensions, got ndim={ndim}; medkern's filters and "
+            "measurements work on 1-3 D images: process a (C, Z, Y, X) component or batch "
+            "array one item at a time (DeviceArray.component(c)), or stack 2-D images as "
+            "(B, Y, X) and filter with axes=(1, 2)")
+
+
 def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
     """A 1-3 D, non-empty numpy array (or DeviceArray) of a supported real dtype."""
     if isinstance(x, DeviceArray):
+        if x.ndim > 3:
+            raise ValueError(_too_many_axes(name, x.ndim))
         if x.size == 0:
             raise ValueError(f"{name} is empty (shape {x.shape})")
         index_range(x.shape, name)
         return x
+    if (type(x) is np.ndarray and x.dtype in _NATIVE_SUPPORTED and 1 <= x.ndim <= 3
+            and 0 < x.size <= MAX_AXIS):
+        return x  # the common case; no axis can exceed the size, so the indices fit
     if isinstance(x, (list, tuple)) or np.isscalar(x):
         x = np.asarray(x)
     if not isinstance(x, np.ndarray):
@@ -74,7 +92,7 @@ def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
     if x.ndim == 0:
         raise ValueError(f"{name} must have 1 to 3 dimensions, got a 0-d array")
     if x.ndim > 3:
-        raise ValueError(f"{name} must have 1 to 3 dimensions, got ndim={x.ndim}")
+        raise ValueError(_too_many_axes(name, x.ndim))
     if x.size == 0:
         raise ValueError(f"{name} is empty (shape {x.shape})")
     index_range(x.shape, name)
@@ -132,6 +150,11 @@ def modes(value: Any, n: int, name: str = "mode") -> list[str]:
 
 
 def real(value: Any, name: str, *, finite: bool = True) -> float:
+    if type(value) is float or type(value) is int:  # the common case, without ABC checks
+        out = float(value)
+        if finite and not math.isfinite(out):
+            raise ValueError(f"{name} must be finite, got {value}")
+        return out
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
@@ -151,6 +174,12 @@ def nonneg_real(value: Any, name: str) -> float:
 
 def integer(value: Any, name: str, *, minimum: int | None = None,
             maximum: int | None = None) -> int:
+    if type(value) is int:  # the common case: no conversions to try
+        if minimum is not None and value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"{name} must be <= {maximum}, got {value}")
+        return value
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)):

@@ -223,6 +223,152 @@ def _device_name(name: str | None) -> str:
     return "unknown"
 
 
+# ---------------------------------------------------------------- memory limits
+#: Requests below this size are not checked against the device's memory (the check
+#: reads /proc/meminfo on the CPU arch; a machine short of 64 MiB is beyond help).
+CHECK_FROM_BYTES = 64 << 20
+_device_memory: tuple | None = None
+
+
+def _host_available() -> int | None:
+    """``MemAvailable`` of /proc/meminfo in bytes (``None`` where there is none)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _vulkan_heap() -> tuple[str, int] | None:
+    """Name and largest device-local heap of the Vulkan device, asked of the Vulkan
+    loader through ctypes (Taichi 1.7 exposes neither). Taichi picks the device named
+    by ``TI_VISIBLE_DEVICE``, else its own choice: without the variable the largest
+    heap of any device is used, which errs towards trying (Taichi's allocation error
+    is caught as well)."""
+    import ctypes
+
+    class AppInfo(ctypes.Structure):
+        _fields_ = [("sType", ctypes.c_int), ("pNext", ctypes.c_void_p),
+                    ("pApplicationName", ctypes.c_char_p), ("applicationVersion", ctypes.c_uint32),
+                    ("pEngineName", ctypes.c_char_p), ("engineVersion", ctypes.c_uint32),
+                    ("apiVersion", ctypes.c_uint32)]
+
+    class InstanceInfo(ctypes.Structure):
+        _fields_ = [("sType", ctypes.c_int), ("pNext", ctypes.c_void_p), ("flags", ctypes.c_uint32),
+                    ("pApplicationInfo", ctypes.POINTER(AppInfo)),
+                    ("enabledLayerCount", ctypes.c_uint32), ("ppEnabledLayerNames", ctypes.c_void_p),
+                    ("enabledExtensionCount", ctypes.c_uint32),
+                    ("ppEnabledExtensionNames", ctypes.c_void_p)]
+
+    class MemoryType(ctypes.Structure):
+        _fields_ = [("propertyFlags", ctypes.c_uint32), ("heapIndex", ctypes.c_uint32)]
+
+    class MemoryHeap(ctypes.Structure):
+        _fields_ = [("size", ctypes.c_uint64), ("flags", ctypes.c_uint32)]
+
+    class MemoryProperties(ctypes.Structure):
+        _fields_ = [("memoryTypeCount", ctypes.c_uint32), ("memoryTypes", MemoryType * 32),
+                    ("memoryHeapCount", ctypes.c_uint32), ("memoryHeaps", MemoryHeap * 16)]
+
+    try:
+        vk = ctypes.CDLL("libvulkan.so.1")
+    except OSError:
+        return None
+    app = AppInfo(0, None, b"medkern", 1, b"medkern", 1, 1 << 22)  # VK_API_VERSION_1_0
+    info = InstanceInfo(1, None, 0, ctypes.pointer(app), 0, None, 0, None)
+    inst = ctypes.c_void_p()
+    if vk.vkCreateInstance(ctypes.byref(info), None, ctypes.byref(inst)) != 0:
+        return None
+    try:
+        n = ctypes.c_uint32()
+        vk.vkEnumeratePhysicalDevices(inst, ctypes.byref(n), None)
+        devices = (ctypes.c_void_p * n.value)()
+        vk.vkEnumeratePhysicalDevices(inst, ctypes.byref(n), devices)
+        found = []
+        for dev in devices:
+            props = ctypes.create_string_buffer(4096)  # VkPhysicalDeviceProperties (< 1 KiB)
+            vk.vkGetPhysicalDeviceProperties(ctypes.c_void_p(dev), props)
+            name = props.raw[20:276].split(b"\0")[0].decode(errors="replace")  # deviceName
+            mem = MemoryProperties()
+            vk.vkGetPhysicalDeviceMemoryProperties(ctypes.c_void_p(dev), ctypes.byref(mem))
+            local = [mem.memoryHeaps[i].size for i in range(mem.memoryHeapCount)
+                     if mem.memoryHeaps[i].flags & 1]  # VK_MEMORY_HEAP_DEVICE_LOCAL_BIT
+            if local:
+                found.append((name, int(max(local))))
+    finally:
+        vk.vkDestroyInstance(inst, None)
+    if not found:
+        return None
+    chosen = os.environ.get("TI_VISIBLE_DEVICE")
+    if chosen and chosen.isdigit() and int(chosen) < len(found):
+        return found[int(chosen)]
+    return max(found, key=lambda f: f[1])
+
+
+def _cuda_free() -> int | None:
+    """Free memory of the current CUDA context (``cuMemGetInfo``), or ``None``."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libcuda.so.1")
+        free, total = ctypes.c_size_t(), ctypes.c_size_t()
+        if lib.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) != 0:
+            return None  # no context current on this thread
+        return int(free.value)
+    except (OSError, AttributeError):
+        return None
+
+
+def device_memory() -> tuple[str, int | None]:
+    """``(description, bytes)``: how much memory one allocation may at most take on the
+    running arch -- the CPU arch: available host memory (``MemAvailable``, read each
+    time); Vulkan: the device-local heap (queried once); CUDA: free device memory
+    (``cuMemGetInfo``, each time). ``None`` when unknown."""
+    global _device_memory
+    name = arch()
+    if name == "cpu":
+        return "the cpu arch (available host memory", _host_available()
+    if name == "cuda":
+        return "CUDA (free device memory", _cuda_free()
+    if _device_memory is None:
+        try:
+            heap = _vulkan_heap()
+        except Exception:  # noqa: BLE001 - a driver that misbehaves: the check is skipped
+            heap = None
+        _device_memory = (f"Vulkan ({heap[0]}; device memory", heap[1]) if heap else \
+            ("Vulkan (device memory", None)
+    return _device_memory
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}" if unit != "bytes" else f"{int(n)} bytes"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def out_of_memory(nbytes: int, what: str, limit: int | None = None) -> MemoryError:
+    """The ``MemoryError`` for an allocation of ``nbytes`` (``what``: dtype and shape)."""
+    desc, known = device_memory() if limit is None else (device_memory()[0], limit)
+    tail = f" {format_bytes(known)})" if known is not None else " unknown)"
+    return MemoryError(f"medkern: cannot allocate {format_bytes(nbytes)} {what} on {desc}{tail}; "
+                       "use smaller arrays (process a volume in slabs), float32 instead of float64, "
+                       "or free device arrays you no longer need")
+
+
+def check_allocation(nbytes: int, what: str) -> None:
+    """Raise :func:`out_of_memory` before asking Taichi (or numpy) for more than the
+    device can give: Taichi's Vulkan allocator aborts the process on some failures."""
+    if nbytes < CHECK_FROM_BYTES:
+        return
+    limit = device_memory()[1]
+    if limit is not None and nbytes > limit:
+        raise out_of_memory(nbytes, what, limit)
+
+
 def taichi_errors() -> tuple:
     """Taichi's compile-time exception classes (for turning a user's ``ti.func``
     that does not compile into a ``TypeError`` naming the parameter)."""

@@ -145,7 +145,7 @@ def test_empty_device_array(name):
 
 def test_asarray_bad():
     with pytest.raises(ValueError, match="x"):
-        medkern.asarray(np.zeros((2, 2, 2, 2), np.float32))
+        medkern.asarray(np.zeros((2, 2, 2, 2, 2), np.float32))
     with pytest.raises(ValueError, match="x"):
         medkern.asarray(np.float32(3))
     with pytest.raises(TypeError, match="x"):

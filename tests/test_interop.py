@@ -204,9 +204,9 @@ def test_unsupported_dlpack_dtypes_and_shapes(torch):
         medkern.asarray(torch.ones(4, dtype=torch.float16))
     with pytest.raises(TypeError, match="complex"):
         medkern.asarray(torch.ones(4, dtype=torch.complex64))
-    with pytest.raises(ValueError, match="1-3 dimensional"):
-        medkern.asarray(torch.ones(2, 2, 2, 2))
-    with pytest.raises(ValueError, match="1-3 dimensional"):
+    with pytest.raises(ValueError, match="1-4 dimensional"):
+        medkern.asarray(torch.ones(2, 2, 2, 2, 2))
+    with pytest.raises(ValueError, match="1-4 dimensional"):
         medkern.asarray(torch.tensor(1.0))
     e = medkern.asarray(torch.ones(0, 3))
     assert e.shape == (0, 3)

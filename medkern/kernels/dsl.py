@@ -1209,40 +1209,77 @@ def stencil_map(offsets: tuple, fn: Callable, mode: str,
 
 
 # --------------------------------------------------------------------------- reductions
+#: Rows one CPU thread reduces side by side (see :func:`reduce`).
+REDUCE_ROWS = 8
+
+
 @functools.lru_cache(maxsize=None)
 def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
     """Row-wise reduction: ``partial[i, j, 0] = op(a[i, j, :])``.
 
-    ``op`` in ``{"sum", "min", "max", "nan_count"}``, accumulated in
-    ``acc_dtype``. Each row is reduced serially by one thread (no atomics, a
-    fixed order, so results are deterministic); the caller combines the
-    ``n0 * n1`` partials. Signature ``(a, partial)`` with ``partial`` of shape
-    ``(n0, n1, 1)``.
+    ``op`` in ``{"sum", "min", "max", "nan_count", "nanmin", "nanmax"}``, accumulated
+    in ``acc_dtype``. Each row is reduced serially in index order (no atomics, a fixed
+    order, so results are deterministic and equal on every arch); the caller combines
+    the ``n0 * n1`` partials. ``nanmin``/``nanmax`` are ``min``/``max`` that give NaN
+    for a row holding one (one pass where a NaN count and an extreme took two).
+    Signature ``(a, partial)`` with ``partial`` of shape ``(n0, n1, 1)``.
+
+    CPU: one thread walks :data:`REDUCE_ROWS` neighbouring rows side by side, one
+    element of each per step: every row still adds in its own order (the same
+    results), but the independent chains overlap in the pipeline instead of each
+    addition waiting for the previous one (a 128^3 float32 sum: 1.9 -> 0.3 ms on 2 cores).
+    GPUs: one thread per row.
     """
     t_in, t_acc = ti_dtype(in_dtype), ti_dtype(acc_dtype)
     is_float = np.dtype(in_dtype).kind == "f"
+    nan_aware = op in ("nanmin", "nanmax") and is_float
+    kind = {"nanmin": "min", "nanmax": "max"}.get(op, op)
+    R = REDUCE_ROWS if runtime.is_cpu() else 1
+
+    @ti.func
+    def step(acc, v):
+        # compare+select: no 8-bit ti.min on LLVM CPU; a NaN never replaces acc here
+        out = acc
+        if ti.static(kind == "sum"):
+            out = acc + ti.cast(v, t_acc)
+        elif ti.static(kind == "min"):
+            w = ti.cast(v, t_acc)
+            if w < acc:
+                out = w
+        elif ti.static(kind == "max"):
+            w = ti.cast(v, t_acc)
+            if w > acc:
+                out = w
+        elif ti.static(is_float):  # nan_count (`x != x` is ordered in Taichi)
+            if ti.math.isnan(v):
+                out = acc + ti.cast(1, t_acc)
+        return out
 
     @ti.kernel
     def kern(a: ND3(dtype=t_in), partial: ND3(dtype=t_acc)):
-        for i, j in ti.ndrange(a.shape[0], a.shape[1]):
-            acc = ti.cast(0, t_acc)
-            if ti.static(op in ("min", "max")):
-                acc = ti.cast(a[i, j, 0], t_acc)
+        n1 = a.shape[1]
+        for i, jb in ti.ndrange(a.shape[0], (n1 + R - 1) // R):
+            rows = ti.Vector([0] * R, dt=ti.i32)
+            acc = ti.Vector([0] * R, dt=t_acc)
+            nan = ti.Vector([0] * R, dt=ti.i32)
+            for r in ti.static(range(R)):
+                # the last block repeats the last row instead of branching per element
+                rows[r] = ti.min(jb * R + r, n1 - 1)
+                if ti.static(kind in ("min", "max")):
+                    acc[r] = ti.cast(a[i, rows[r], 0], t_acc)
             for l in range(a.shape[2]):
-                if ti.static(op == "sum"):
-                    acc += ti.cast(a[i, j, l], t_acc)
-                elif ti.static(op == "min"):  # compare+select: no 8-bit ti.min on LLVM CPU
-                    v = ti.cast(a[i, j, l], t_acc)
-                    if v < acc:
-                        acc = v
-                elif ti.static(op == "max"):
-                    v = ti.cast(a[i, j, l], t_acc)
-                    if v > acc:
-                        acc = v
-                elif ti.static(is_float):  # nan_count (`x != x` is ordered in Taichi)
-                    if ti.math.isnan(a[i, j, l]):
-                        acc += ti.cast(1, t_acc)
-            partial[i, j, 0] = acc
+                for r in ti.static(range(R)):
+                    v = a[i, rows[r], l]
+                    acc[r] = step(acc[r], v)
+                    if ti.static(nan_aware):
+                        nan[r] |= ti.cast(ti.math.isnan(v), ti.i32)
+            for r in ti.static(range(R)):
+                if jb * R + r < n1:
+                    res = acc[r]
+                    if ti.static(nan_aware):
+                        if nan[r] != 0:
+                            res = ti.cast(ti.math.nan, t_acc)
+                    partial[i, jb * R + r, 0] = res
     return kern
 
 
