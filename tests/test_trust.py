@@ -7,6 +7,7 @@ through ``scipy.ndimage.generic_filter``, which builds the windows, boundary
 modes and origins included).
 """
 import itertools
+import platform
 import zlib
 
 import numpy as np
@@ -126,12 +127,17 @@ def test_float_to_uint64_stores_values_above_2_63():
     # a mean of values near 2**64 shows a division's last-ulp error as 2048: exact only
     # where float64 division is correctly rounded (not on Vulkan)
     means = [("uniform_filter1d", {"size": 3}), ("uniform_filter", {"size": 3})] if _exact_division() else []
-    for name, kw in means + [("minimum_filter1d", {"size": 3}),
-                     ("gaussian_filter", {"sigma": 1}), ("sobel", {}), ("laplace", {}), ("maximum_filter", {"size": 3}),
-                     ("correlate1d", {"weights": [1, 0.5]}),
-                     ("gaussian_laplace", {"sigma": 1.0})]:
+    for name, kw in means + [("gaussian_filter", {"sigma": 1}), ("sobel", {}), ("laplace", {}),
+                             ("correlate1d", {"weights": [1, 0.5]}),
+                             ("gaussian_laplace", {"sigma": 1.0})]:
         np.testing.assert_array_equal(getattr(mf, name)(b, **kw), getattr(ndi, name)(b, **kw),
                                       err_msg=name)
+    # min/max compare the integers (SciPy rounds 2**53 + 1 through a double: a deviation,
+    # test_rank_filters_of_int64_beyond_2_53_are_exact)
+    rows = np.pad(b, ((0, 0), (1, 1)), mode="reflect", reflect_type="even")
+    windows = np.stack([rows[:, :-2], rows[:, 1:-1], rows[:, 2:]])
+    np.testing.assert_array_equal(mf.minimum_filter1d(b, 3), windows.min(axis=0))
+    np.testing.assert_array_equal(mf.maximum_filter(b, size=(1, 3)), windows.max(axis=0))
     x = np.array([1e19, 1.8e19, 9.3e18, 3.5, 0.0, 2.0**63, 2.0**64 - 4096])
     np.testing.assert_array_equal(mf.uniform_filter1d(x, 1, output=np.uint64),
                                   ndi.uniform_filter1d(x, 1, output=np.uint64))
@@ -409,3 +415,44 @@ def test_laplace_int32_terms_wrap_like_numpy_adds():
     x = np.array([[536870374, -536870374], [-536870374, 536870374]], np.int32)
     np.testing.assert_array_equal(mf.laplace(x, mode="constant", cval=-1.0),
                                   ndi.laplace(x, mode="constant", cval=-1.0))
+
+
+# --------------------------------------------------------------------------- float -> int casts
+#: Doubles at and beyond every integer type's range, and NaN/inf.
+_EDGE_VALUES = np.array([3e9, -3e9, 5e9, 1e10, 1e19, -1e19, 2.5e9, 4294967303.0, 1e12 + 3,
+                         np.nan, np.inf, -np.inf, 2.0**31, 2.0**31 - 1, -2.0**31, -2.0**31 - 0.5,
+                         -2.0**31 - 1, 2.0**63, -2.0**63, 2.0**64, 2.0**64 - 2048, 127.9, -128.9,
+                         255.5, 65535.5, -0.99, 1e300, -1e300])
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
+                    reason="SciPy's out-of-range casts are the x86-64 instructions' results")
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16", "int32", "uint32",
+                                   "int64", "uint64"])
+def test_float_to_int_out_of_range_like_scipy(dtype):
+    """C leaves an out-of-range float -> int cast undefined; SciPy on x86-64 gives the
+    instructions' 'integer indefinite' (int32/int64 minimum, whose low bits the narrow types
+    keep). medkern writes that rule out so every backend gives the same integers (an int32
+    laplace of near-limit values gave wrapped values instead of -2**31)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        ref = ndi.correlate1d(_EDGE_VALUES, [1.0], output=np.dtype(dtype))
+    np.testing.assert_array_equal(mf.correlate1d(_EDGE_VALUES, [1.0], output=np.dtype(dtype)), ref)
+    y = np.array([2**31 - 1, 2**31 - 1, -2**31, 5, 2**31 - 1], np.int32)
+    np.testing.assert_array_equal(mf.laplace(y), ndi.laplace(y))
+
+
+def test_rank_filters_of_int64_beyond_2_53_are_exact():
+    """Deviation: SciPy's rank filters go through doubles and round int64 values beyond
+    2**53 (a median of [2**60 + 1, 2**60 + 3, 2**60 + 5] comes back as 2**60); medkern's
+    select on the integers and return the true order statistic."""
+    x = np.array([2**60 + 1, 2**60 + 3, 2**60 + 5, 7, -2**62 + 1, 2**62 - 1], np.int64)
+    windows = np.stack([np.roll(x, 1), x, np.roll(x, -1)])  # mode="wrap", size 3
+    for name, kw, truth in (("median_filter", {}, np.sort(windows, axis=0)[1]),
+                            ("minimum_filter", {}, windows.min(axis=0)),
+                            ("maximum_filter", {}, windows.max(axis=0)),
+                            ("rank_filter", {"rank": 0}, windows.min(axis=0))):
+        np.testing.assert_array_equal(getattr(mf, name)(x, size=3, mode="wrap", **kw), truth,
+                                      err_msg=name)
+    fp = np.array([1, 0, 1], bool)
+    np.testing.assert_array_equal(mf.minimum_filter(x, footprint=fp, mode="wrap"),
+                                  np.minimum(np.roll(x, 1), np.roll(x, -1)))

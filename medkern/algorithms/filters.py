@@ -16,8 +16,11 @@ inputs are rejected; negative ``sigma`` raises instead of being skipped;
 rank-type filters (minimum/maximum/median/rank/percentile) order NaN after
 every number, as ``np.sort`` does (SciPy's result for NaN depends on traversal
 order), for NaN input and ``cval=nan`` alike; int64/uint64 values beyond
-2**53 stay exact in selections and single-tap passes where SciPy rounds them
-through float64; arrays are 1-3 D (at most 2**31 - 1 elements).
+2**53 stay exact in selections (rank filters; minimum/maximum, box or footprint,
+into the input's dtype) and single-tap passes where SciPy rounds them through
+float64; arrays are 1-3 D (at most 2**31 - 1 elements). Floats stored into
+integer outputs follow SciPy's C casts as x86-64 builds of SciPy give them, out of
+range and NaN included (``dsl.converter``), on every backend.
 """
 from __future__ import annotations
 
@@ -594,10 +597,26 @@ def uniform_filter(input: ArrayInput, size: IntOrSeq = 3, output: OutputArg = No
 
 
 # =========================================================================== rank filters
-def _extremum1d_pass(job: Job, size: int, axis: int, mode: str, origin: int, minimum: bool):
+def _extremum1d_pass(job: Job, size: int, axis: int, mode: str, origin: int, minimum: bool,
+                     cval: float):
     ax3 = job.axis3(axis)
     return lambda in_dt: dsl.extremum1d(size, ax3, mode, origin, minimum, in_dt, job.out_dtype,
-                                        job.compute(in_dt))
+                                        _extremum_compute(job, in_dt, cval))
+
+
+def _extremum_compute(job: Job, in_dt: np.dtype, cval: float) -> np.dtype:
+    """The dtype a min/max pass compares in: float64 as SciPy, except for 64-bit integers,
+    which float64 rounds beyond 2**53 (SciPy returns such rounded values, which are not in
+    the window: a documented deviation), when the output has the input's dtype. Min and
+    max commute with the monotone float -> integer cast, so comparing integers gives
+    SciPy's result wherever SciPy is exact; ``cval`` must then be in the dtype's range
+    (else float64, as SciPy)."""
+    dt = np.dtype(in_dt)
+    lo, hi = (0.0, 2.0**64) if dt == np.uint64 else (-2.0**63, 2.0**63)
+    if dt.kind in "iu" and dt.itemsize == 8 and job.out_dtype == dt \
+            and np.isfinite(cval) and lo <= cval < hi:
+        return dt
+    return job.compute(in_dt)
 
 
 def _extremum1d(input, size, axis, output, mode, cval, origin, minimum: bool, name: str):
@@ -607,7 +626,7 @@ def _extremum1d(input, size, axis, output, mode, cval, origin, minimum: bool, na
     m = checks.mode(mode)
     o = checks.origin(origin, sz)
     cv = checks.cval(cval)
-    return job.finish(job.chain([_extremum1d_pass(job, sz, ax, m, o, minimum)], cv))
+    return job.finish(job.chain([_extremum1d_pass(job, sz, ax, m, o, minimum, cv)], cv))
 
 
 @like_input
@@ -716,7 +735,7 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
             lines = zip(ax, sizes, modes, origins)
         else:
             lines = zip(sorted(ax), shape, _sorted_axes_values(job, modes, ax), origins)
-        passes = [_extremum1d_pass(job, s, a, md, o, r == 0) for a, s, md, o in lines if s > 1]
+        passes = [_extremum1d_pass(job, s, a, md, o, r == 0, cv) for a, s, md, o in lines if s > 1]
         return job.finish(job.chain(passes, cv))
     offsets = _footprint_offsets(job, box, origins, ax)
     if r in (0, count - 1):

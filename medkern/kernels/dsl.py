@@ -43,27 +43,59 @@ def _is_int(dtype: np.dtype) -> bool:
     return np.dtype(dtype).kind in "iu"
 
 
-def converter(src: np.dtype, dst: np.dtype) -> Callable:
-    """A ``ti.func`` storing a ``src`` value as ``dst`` with C cast semantics.
+#: float -> integer conversions go through a 32-bit signed integer for these outputs and
+#: through a 64-bit one for the others (uint32, int64), as x86-64 compilers emit SciPy's
+#: C casts; an out-of-range value (or NaN) becomes that integer's minimum ("integer
+#: indefinite"), whose low bits the narrower types keep.
+_VIA_INT32 = frozenset(np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32))
 
-    float -> integer truncates toward zero and wraps modulo 2**bits (through
-    int64; uint64 values from 2**63 up directly), which is what SciPy's C code
-    does for in-range doubles.
+
+def converter(src: np.dtype, dst: np.dtype) -> Callable:
+    """A ``ti.func`` storing a ``src`` value as ``dst`` with SciPy's C cast results.
+
+    float -> integer truncates toward zero through a 32-bit (int8 ... int32 outputs) or
+    64-bit (uint32, int64) signed integer and keeps the low bits; a value outside that
+    integer's range, or NaN, gives its minimum first (so 3e9 -> int32 is -2**31, -> uint8
+    0; 5e9 -> uint32 is 5e9 mod 2**32). uint64 from 2**63 up subtracts 2**63 first and adds
+    it back. These are the results x86-64 builds of SciPy give (C leaves out-of-range casts
+    undefined); written out here so every backend gives the same integers.
     """
     tdst = ti_dtype(dst)
     if not _is_int(src) and np.dtype(dst) == np.uint64:
-        # values from 2**63 up do not fit int64: shift them down by 2**63 first and
-        # add it back in uint64 (what x86 compilers emit for a C double -> uint64 cast)
         @ti.func
         def conv(v):
             x = ti.cast(v, ti.f64)  # a scalar or a LANES vector: select, not if
             big = ti.f64(9223372036854775808.0)
-            high = ti.cast(ti.cast(x - big, ti.i64), ti.u64) + ti.u64(9223372036854775808)
-            return ti.select(x >= big, high, ti.cast(ti.cast(x, ti.i64), ti.u64))
+            hi_ok = x < ti.f64(18446744073709551616.0)
+            lo_ok = x >= -big
+            xs_hi = ti.select((x >= big) & hi_ok, x - big, ti.f64(0.0))
+            xs_lo = ti.select(lo_ok & (x < big), x, ti.f64(0.0))
+            high = ti.select(hi_ok, ti.cast(ti.cast(xs_hi, ti.i64), ti.u64)
+                             + ti.u64(9223372036854775808), ti.u64(0))
+            low = ti.select(lo_ok, ti.cast(ti.cast(xs_lo, ti.i64), ti.u64),
+                            ti.u64(9223372036854775808))
+            return ti.select(x >= big, high, low)
     elif not _is_int(src) and _is_int(dst):
+        narrow = np.dtype(dst) in _VIA_INT32
+        t_via = ti.i32 if narrow else ti.i64
+        lo = -2147483649.0 if narrow else -9223372036854775808.0
+        hi = 2147483648.0 if narrow else 9223372036854775808.0
+
         @ti.func
         def conv(v):
-            return ti.cast(ti.cast(v, ti.i64), tdst)
+            x = ti.cast(v, ti.f64)  # a scalar or a LANES vector: select, not if
+            ok = x < ti.f64(hi)  # False for NaN
+            if ti.static(narrow):  # -2**31 - 0.5 truncates to -2**31: in range
+                ok = ok & (x > ti.f64(lo))
+            else:  # -2**63 is the last double in range
+                ok = ok & (x >= ti.f64(lo))
+            safe = ti.select(ok, x, ti.f64(0.0))
+            t = ti.cast(safe, t_via)
+            if ti.static(narrow):
+                t = ti.select(ok, t, ti.i32(-2147483648))
+            else:
+                t = ti.select(ok, t, ti.i64(-9223372036854775808))
+            return ti.cast(t, tdst)
     else:
         @ti.func
         def conv(v):
@@ -915,15 +947,24 @@ def laplace_stencil(axes: tuple, mode: str, in_dtype: np.dtype, out_dtype: np.dt
     """
     ct = ti_dtype(compute)
     conv = converter(compute, out_dtype)
-    if _is_int(out_dtype) and np.dtype(out_dtype).itemsize < 8:
-        # SciPy stores each (in-range) term, then numpy's integer adds wrap: keep the
-        # low bits of the int64 total explicitly (Taichi folds cast(cast(v, i64), i32)
-        # into one float -> int32 conversion, which does not wrap)
-        mask, tout = (1 << (8 * np.dtype(out_dtype).itemsize)) - 1, ti_dtype(out_dtype)
+    int_out = _is_int(out_dtype)
+    term_to_out, t_acc = conv, ct  # (read only for integer outputs)
+    if int_out:
+        # SciPy stores each axis' term in the output type (a C cast: converter's rule),
+        # then numpy's integer adds wrap: convert per term, add in 64 bits (wrapping),
+        # keep the output's low bits
+        term_to_out = converter(compute, out_dtype)
+        t_acc = ti.u64 if np.dtype(out_dtype) == np.uint64 else ti.i64
+        tout = ti_dtype(out_dtype)
+        bits = 8 * np.dtype(out_dtype).itemsize
+        mask = (1 << bits) - 1 if bits < 64 else -1
 
         @ti.func
         def conv(v):  # noqa: F811
-            return ti.cast(ti.cast(v, ti.i64) & ti.i64(mask), tout)
+            r = v
+            if ti.static(bits < 64):
+                r = v & ti.i64(mask)
+            return ti.cast(r, tout)
     offsets = [(0, 0, 0)]
     for ax in axes:
         for step in (-1, 1):
@@ -936,13 +977,23 @@ def laplace_stencil(axes: tuple, mode: str, in_dtype: np.dtype, out_dtype: np.dt
     tsum = ti_dtype(out_dtype) if np.dtype(out_dtype) == np.float32 else ct
 
     @ti.func
+    def term(a: ti.template(), idx, cvc, c, t: ti.template()):
+        return c * ct(-2.0) + (get(a, idx, cvc, 2 * t + 1) + get(a, idx, cvc, 2 * t + 2))
+
+    @ti.func
     def value(a: ti.template(), i, j, l, n0, n1, n2, cvc):
         idx = indices(i, j, l, n0, n1, n2)
         c = get(a, idx, cvc, 0)
-        acc = ti.cast(c * ct(-2.0) + (get(a, idx, cvc, 1) + get(a, idx, cvc, 2)), tsum)
-        for t in ti.static(range(1, len(axes))):
-            acc += ti.cast(c * ct(-2.0) + (get(a, idx, cvc, 2 * t + 1) + get(a, idx, cvc, 2 * t + 2)), tsum)
-        return ti.cast(acc, ct)
+        if ti.static(int_out):
+            acc = ti.cast(term_to_out(term(a, idx, cvc, c, 0)), t_acc)
+            for t in ti.static(range(1, len(axes))):
+                acc += ti.cast(term_to_out(term(a, idx, cvc, c, t)), t_acc)
+            return acc
+        else:
+            acc = ti.cast(term(a, idx, cvc, c, 0), tsum)
+            for t in ti.static(range(1, len(axes))):
+                acc += ti.cast(term(a, idx, cvc, c, t), tsum)
+            return ti.cast(acc, ct)
 
     @ti.func
     def cval_of(cval):
