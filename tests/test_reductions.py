@@ -1,15 +1,19 @@
 """Whole-array reductions (issue 8, item 7): the faster routes give the same results.
 
-``sum``/``mean`` add each row of the 3-D buffer serially in float64 (integers in 64-bit
-integers) and combine the row partials with numpy: the CPU kernel walks 8 rows side by
-side, which must not change a bit. ``minimum``/``maximum``: numpy on the CPU arch, one
+``sum``/``mean``: on the CPU arch numpy's own sum of the buffer (SciPy's arithmetic, to
+the bit); on devices each row of the 3-D buffer is added serially in float64 (integers in
+64-bit integers) and the row partials combined with numpy (the kernel's 8-rows-at-once
+CPU layout must not change a bit either: ``test_row_kernel_keeps_its_order``). ``minimum``/``maximum``: numpy on the CPU arch, one
 NaN-aware kernel pass on devices; NaN anywhere gives NaN.
 """
 import numpy as np
 import pytest
 
+import scipy.ndimage as ndi
+
 import medkern
 import medkern.measurements as mm
+from medkern import runtime
 
 RNG = np.random.default_rng(3)
 SHAPES = [(3, 13, 37), (29, 5), (1000,), (2, 9, 8)]
@@ -28,11 +32,26 @@ def _row_serial_sum(x: np.ndarray) -> float:
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_float_sums_keep_their_order_to_the_bit(shape, dtype):
     x = (RNG.standard_normal(shape) * 1e3).astype(dtype)
-    want = _row_serial_sum(x)
+    want = float(x.sum()) if runtime.is_cpu() else _row_serial_sum(x)
     for data in (x, medkern.asarray(x)):
         got = mm.sum(data)
         assert isinstance(got, float) and got == want
         assert mm.mean(data) == want / x.size
+    if runtime.is_cpu():
+        assert mm.sum(x) == float(ndi.sum(x)) and mm.mean(x) == ndi.mean(x)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_row_kernel_keeps_its_order(shape):
+    """The device route's kernel (also compiled for the CPU arch) adds rows in order."""
+    from medkern import arrays
+    from medkern.algorithms.job import reduce_buffer
+    from medkern.kernels import dsl
+    x = (RNG.standard_normal(shape) * 1e3).astype(np.float32)
+    buf = arrays.upload(x)
+    got = reduce_buffer(dsl.reduce("sum", np.dtype(np.float32), np.dtype(np.float64)), buf,
+                        np.float64, "sum")
+    assert float(got) == _row_serial_sum(x)
 
 
 @pytest.mark.parametrize("dtype", [np.int16, np.uint8, np.uint64, np.int64])
