@@ -792,8 +792,29 @@ def clear_pool() -> None:
                 del _OWNERS[id(buf)]
 
 
+#: Host <-> kernel-buffer crossings by kind (calls, on every arch: on the CPU arch they
+#: are views or memcpy, on devices transfers), for tests and profiling; see :func:`transfers`.
+_TRANSFERS: dict[str, int] = {"upload": 0, "upload_vector": 0, "download": 0,
+                              "read_scalar": 0, "host_copy": 0}
+
+
+def _count(kind: str) -> None:
+    _TRANSFERS[kind] += 1
+
+
+def transfers() -> dict[str, int]:
+    """How many times data crossed between the host and kernel buffers so far, by kind:
+    ``upload`` (an array to a buffer), ``upload_vector`` (small tables), ``download`` (a
+    buffer to an array), ``read_scalar`` (one value read back: a flag, a count),
+    ``host_copy`` (a buffer copied through host memory). Counted on every arch, so a test
+    can check that a pipeline of device arrays stays on the device: take the counts before
+    and after and compare (``{k: after[k] - before[k]}``)."""
+    return dict(_TRANSFERS)
+
+
 def upload(x: np.ndarray) -> Any:
     """A kernel buffer holding ``x`` (a read-only view on the CPU arch when possible)."""
+    _count("upload")
     host: np.ndarray = _native_host(x).reshape(buffer_shape(x.shape))
     if runtime.is_cpu():
         return host
@@ -805,6 +826,7 @@ def upload(x: np.ndarray) -> Any:
 
 def upload_vector(x: np.ndarray) -> Any:
     """A 1-D kernel buffer holding a copy of ``x`` (small tables: weights, edges, counters)."""
+    _count("upload_vector")
     host = np.array(x, copy=True, order="C")
     host = host.astype(host.dtype.newbyteorder("="), copy=False).reshape(-1)
     if runtime.is_cpu():
@@ -824,6 +846,7 @@ def download(buf: Any, shape: tuple[int, ...]) -> np.ndarray:
     to a DeviceArray): ``release_buffer`` on it then raises, and it returns to the
     pool when the view and everything derived from it are gone.
     """
+    _count("download")
     if isinstance(buf, DeviceMemory):
         host = empty_buffer(tuple(buf.shape), buf.dtype)
         _kernel_copy(buf, host)
@@ -843,8 +866,11 @@ def copy_buffer(src: Any, dst: Any) -> None:
     if isinstance(src, DeviceMemory) or isinstance(dst, DeviceMemory):
         _kernel_copy(src, dst)  # never touch device memory from the host
     elif isinstance(dst, np.ndarray):
+        if not isinstance(src, np.ndarray):
+            _count("host_copy")
         np.copyto(dst, src if isinstance(src, np.ndarray) else src.to_numpy())
     elif isinstance(src, np.ndarray):
+        _count("host_copy")
         with runtime.lock:
             dst.from_numpy(src)
     else:
@@ -954,6 +980,7 @@ def _from_host(host: np.ndarray, name: str) -> DeviceArray:
         return DeviceArray(host.reshape(buffer_shape(host.shape)).copy(), host.shape, host.dtype)
     runtime.ensure_init()
     if runtime.is_cpu():  # a pooled copy: the device array must not alias the caller's memory
+        _count("upload")
         buf = empty_buffer(buffer_shape(host.shape), host.dtype)
         buf[...] = host.reshape(buf.shape)
     else:
@@ -1077,6 +1104,7 @@ def read_scalar(buf: Any, index: int = 0) -> Any:
     """One element of a 1-D kernel buffer, as a numpy scalar: a single device -> host
     read-back on GPU arches (it waits for the kernels before it), a plain read on the
     CPU arch. For the few values a call needs on the host (a change flag, a count)."""
+    _count("read_scalar")
     if isinstance(buf, DeviceMemory):
         host = empty_buffer(tuple(buf.shape), buf.dtype)
         _kernel_copy(buf, host)
