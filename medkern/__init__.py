@@ -24,6 +24,7 @@ from .volume import Volume, reorient  # noqa: E402
 _SUBMODULES = {
     "filters": "medkern.filters",
     "measurements": "medkern.measurements",
+    "interpolation": "medkern.interpolation",
     "registry": "medkern.registry",
     "io": "medkern.io",
     "runtime": "medkern.runtime",

@@ -177,7 +177,8 @@ class Algorithm:
 _REGISTRY: dict[str, Algorithm] = {}
 _LOADED = False
 #: Modules whose import registers algorithms.
-_PROVIDERS = ("medkern.algorithms.filters_registry", "medkern.algorithms.measurements")
+_PROVIDERS = ("medkern.algorithms.filters_registry", "medkern.algorithms.measurements",
+              "medkern.algorithms.interpolation")
 #: Environment variable naming extra modules (or .py files) that register algorithms,
 #: separated by ``os.pathsep`` or commas: prototypes join tests, asv and compare.
 PLUGINS_ENV = "MEDKERN_PLUGINS"
