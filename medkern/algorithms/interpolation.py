@@ -670,3 +670,70 @@ def rotate(input: ArrayInput, angle: float, axes: Sequence[int] = (1, 0), reshap
     full_off = np.zeros(nd)
     full_off[list(ax)] = off
     return job.finish(dst, _index_map(nd, t, full_off))
+
+
+# --------------------------------------------------------------------------- registry
+def _register() -> None:
+    import scipy.ndimage as ndi
+    import taichi as ti
+
+    from ..registry import Algorithm, register
+
+    dtypes = ("float32", "float64", "uint8", "int16")
+    rot2 = np.array([[0.9, -0.3], [0.35, 1.1]])
+    rot3 = np.array([[0.95, 0.1, -0.2], [-0.15, 1.05, 0.1], [0.2, -0.1, 0.9]])
+    mat = {"_2d": rot2, "_3d": rot3}
+
+    def coordinate_inputs(shape, seed, case):
+        rng = np.random.default_rng(seed)
+        out = shape if case.get("_full") else ((7, 5) if len(shape) == 2 else (4, 5, 3))
+        lo, hi = case.get("_range", (-3.0, 3.0))
+        c = np.stack([rng.uniform(lo, n - 1 + hi, size=out) for n in shape])
+        return {"coordinates": c}
+
+    @ti.func
+    def scaled(i):
+        return ti.cast(i, ti.f64) * ti.f64(0.9) + ti.f64(0.3)
+
+    def scaled_py(o):
+        return tuple(v * 0.9 + 0.3 for v in o)
+
+    def entry(name, bench, cases, func=None, reference=None, **extra):
+        register(Algorithm(
+            name=name, area="interpolation", func=func or globals()[name],
+            reference=reference or getattr(ndi, name), reference_name=f"scipy.ndimage.{name}",
+            bench_kwargs=bench, cases=tuple(cases), dtypes=dtypes, **extra))
+
+    # default cases: a few per function (the order x mode x dtype product runs under
+    # `slow` in tests/test_interpolation.py)
+    entry("spline_filter1d", {"order": 3},
+          ({"order": 3}, {"order": 5, "axis": 0, "mode": "reflect"}))
+    entry("spline_filter", {"order": 3},
+          ({"order": 2, "mode": "grid-wrap"}, {"order": 3}))
+    entry("map_coordinates", {"order": 1, "_range": (0.0, 0.0), "_full": True},
+          ({"order": 1, "cval": 2.0}, {"order": 3, "mode": "nearest"}),
+          inputs=coordinate_inputs)
+    entry("affine_transform", {"matrix": mat, "order": 1},
+          ({"matrix": mat, "offset": 1.5, "order": 1, "mode": "wrap"},
+           {"matrix": {"_2d": np.diag([0.8, 1.3]), "_3d": np.diag([1.2, 0.7, 1.1])},
+            "offset": -0.5, "order": 0, "mode": "mirror"},
+           {"matrix": mat, "offset": -2.0, "output_shape": {"_2d": (17, 26), "_3d": (8, 7, 12)},
+            "order": 3, "mode": "grid-constant", "cval": 5.0}))
+    entry("geometric_transform", {"order": 1},
+          ({"order": 2, "mode": "reflect"},),
+          func=lambda x, **kw: geometric_transform(x, scaled, **kw),
+          reference=lambda x, **kw: ndi.geometric_transform(x, scaled_py, **kw))
+    entry("shift", {"shift": 2.5, "order": 1},
+          ({"shift": 1.5, "order": 1, "mode": "nearest"},
+           {"shift": {"_2d": (-2.25, 0.5), "_3d": (0.3, -1.7, 2.1)}, "order": 4,
+            "mode": "grid-wrap"}))
+    entry("zoom", {"zoom": 1.5, "order": 1},
+          ({"zoom": 1.5, "order": 3},
+           {"zoom": 0.7, "grid_mode": True, "order": 1, "mode": "grid-constant", "cval": 1.0}))
+    entry("rotate", {"angle": 30.0, "order": 1},
+          ({"angle": 25.0, "order": 1},
+           {"angle": 40.0, "reshape": False, "order": 3, "mode": "reflect",
+            "axes": {"_2d": (1, 0), "_3d": (0, 2)}}))
+
+
+_register()
