@@ -505,7 +505,7 @@ def spline_filter1d(order: int, axis: int, mode: str, in_dtype: np.dtype, out_dt
             for k in range(1, n - 1):
                 c0 += keep(z_i * (get(c, i, j, k) + keep(z_n_1 * get(c, i, j, n - 1 - k), live)), live)
                 z_i *= z
-            put(c, i, j, 0, c0 / (ti.f64(1.0) - z_n_1 * z_n_1))
+            put(c, i, j, 0, c0 / (ti.f64(1.0) - keep(z_n_1 * z_n_1, live)))
         elif ti.static(fmode == "wrap"):
             z_i = z
             c0 = get(c, i, j, 0)
@@ -520,7 +520,7 @@ def spline_filter1d(order: int, axis: int, mode: str, in_dtype: np.dtype, out_dt
             for k in range(1, n):
                 s += keep(z_i * (get(c, i, j, k) + keep(z_n * get(c, i, j, n - 1 - k), live)), live)
                 z_i *= z
-            put(c, i, j, 0, get(c, i, j, 0) + keep(s * z / (ti.f64(1.0) - z_n * z_n), live))
+            put(c, i, j, 0, get(c, i, j, 0) + keep(s * z / (ti.f64(1.0) - keep(z_n * z_n, live)), live))
         else:  # SciPy <= 1.17: the sum accumulates in c[0], which its last term reads
             z_i = z
             z_n = z ** n
@@ -532,13 +532,13 @@ def spline_filter1d(order: int, axis: int, mode: str, in_dtype: np.dtype, out_dt
                     other = s
                 s += keep(z_i * (get(c, i, j, k) + keep(z_n * other, live)), live)
                 z_i *= z
-            put(c, i, j, 0, s * (z / (ti.f64(1.0) - z_n * z_n)) + c00)
+            put(c, i, j, 0, keep(s * (z / (ti.f64(1.0) - keep(z_n * z_n, live))), live) + c00)
 
     @ti.func
     def anticausal_init(c: ti.template(), i, j, n, z, live):
         if ti.static(fmode == "mirror"):
             put(c, i, j, n - 1,
-                (keep(z * get(c, i, j, n - 2), live) + get(c, i, j, n - 1)) * z / (z * z - ti.f64(1.0)))
+                (keep(z * get(c, i, j, n - 2), live) + get(c, i, j, n - 1)) * z / (keep(z * z, live) - ti.f64(1.0)))
         elif ti.static(fmode == "wrap"):
             z_i = z
             cl = get(c, i, j, n - 1)
