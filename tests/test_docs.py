@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-MODULES = ["medkern.algorithms.filters", "medkern.algorithms.measurements",
+MODULES = ["medkern.algorithms.filters", "medkern.algorithms.measurements", "medkern.algorithms.interpolation",
            "medkern.algorithms.custom", "medkern.volume", "medkern.io.nifti"]
 
 

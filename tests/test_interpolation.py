@@ -106,6 +106,14 @@ def test_homogeneous_matrices():
         _agree(mi.affine_transform(x, m, order=1), ndi.affine_transform(x, m, order=1), "float64")
 
 
+def test_device_array_coordinates_in_place():
+    x = _image(2, "float64")
+    c = np.random.default_rng(3).uniform(-2, 15, size=(2, 5, 4))
+    ours = mi.map_coordinates(medkern.asarray(x), medkern.asarray(c), order=1)
+    assert isinstance(ours, medkern.DeviceArray)
+    _agree(medkern.asnumpy(ours), ndi.map_coordinates(x, c, order=1), "float64")
+
+
 def test_device_array_in_and_out():
     x = _image(3, "float32")
     d = medkern.asarray(x)

@@ -41,7 +41,7 @@ import numpy.typing as npt
 from .. import checks
 from ..arrays import shape3
 from ..kernels import sample as ks
-from ..typing import ArrayInput, ArrayResult, OutputArg
+from ..typing import ArrayInput, ArrayResult, OutputArg, like_input
 from .job import Job
 
 __all__ = ["spline_filter1d", "spline_filter", "map_coordinates", "affine_transform",
@@ -107,7 +107,7 @@ def _sample_affine(job: Job, kinds: tuple, out_kinds: tuple, p: np.ndarray, orde
     src, dt, npad = _prefiltered(job, kinds, order, mode, cval, prefilter)
     dst = job.buffer()
     kern = ks.resample("affine", kinds, order, mode, dt, job.out_dtype, None, out_kinds)
-    job.launch(kern, src, dst, p, npad, cval)
+    job.launch(kern, src, dst, *p.ravel().tolist(), npad, cval)
     return dst
 
 
@@ -122,7 +122,7 @@ def _sample_zoomshift(job: Job, shifts: Sequence[float], zooms: Sequence[float],
     p[lo:, 1] = zooms
     dst = job.buffer()
     kern = ks.resample("zoomshift", kinds, order, mode, dt, job.out_dtype, None, kinds)
-    job.launch(kern, src, dst, p, int(grid), npad, cval)
+    job.launch(kern, src, dst, *p.ravel().tolist(), int(grid), npad, cval)
     return dst
 
 
@@ -140,6 +140,7 @@ def _index_map(ndim: int, matrix: np.ndarray, offset: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- prefilters
+@like_input
 def spline_filter1d(input: ArrayInput, order: int = 3, axis: int = -1,
                     output: OutputArg = np.float64, mode: str = "mirror") -> ArrayResult:
     """B-spline prefilter along one axis: values -> spline coefficients.
@@ -172,7 +173,7 @@ def spline_filter1d(input: ArrayInput, order: int = 3, axis: int = -1,
     >>> import numpy as np
     >>> import medkern.interpolation as mi
     >>> mi.spline_filter1d(np.array([0.0, 1.0, 0.0, 0.0]), order=3).round(3)
-    array([-0.447,  1.789, -0.447,  0.   ])
+    array([-0.933,  1.867, -0.533,  0.267])
     """
     job = Job(input, output)
     o = _order(order)
@@ -191,6 +192,7 @@ def spline_filter1d(input: ArrayInput, order: int = 3, axis: int = -1,
     return job.finish(dst)
 
 
+@like_input
 def spline_filter(input: ArrayInput, order: int = 3, output: OutputArg = np.float64,
                   mode: str = "mirror") -> ArrayResult:
     """Multidimensional B-spline prefilter: :func:`spline_filter1d` along every axis.
@@ -218,9 +220,9 @@ def spline_filter(input: ArrayInput, order: int = 3, output: OutputArg = np.floa
     >>> import numpy as np
     >>> import medkern.interpolation as mi
     >>> mi.spline_filter(np.eye(3), order=2).round(3)
-    array([[ 1.75 , -0.5  ,  0.25 ],
-           [-0.5  ,  1.25 , -0.5  ],
-           [ 0.25 , -0.5  ,  1.75 ]])
+    array([[ 2.264, -1.125,  0.486],
+           [-1.125,  2.375, -1.125],
+           [ 0.486, -1.125,  2.264]])
     """
     job = Job(input, output)
     o = _order(order, minimum=2)
@@ -315,6 +317,7 @@ def map_coordinates(input: ArrayInput, coordinates: Any, output: OutputArg = Non
     return job.finish(dst, geometry=False)
 
 
+@like_input
 def affine_transform(input: ArrayInput, matrix: npt.ArrayLike, offset: Any = 0.0,
                      output_shape: Sequence[int] | None = None, output: OutputArg = None,
                      order: int = 3, mode: str = "constant", cval: float = 0.0,
@@ -457,9 +460,9 @@ def geometric_transform(input: ArrayInput, mapping: Callable[..., Any],
     ...     return ti.Vector([i[0] - 0.5, i[1] - 0.5], dt=ti.f64)
     >>> a = np.arange(12.0).reshape(4, 3)
     >>> mi.geometric_transform(a, half_shift, order=1, mode="nearest")[1:, 1:]
-    array([[2. , 3. ],
-           [5. , 6. ],
-           [8. , 9. ]])
+    array([[2., 3.],
+           [5., 6.],
+           [8., 9.]])
     """
     if extra_keywords is None:
         extra_keywords = {}
@@ -490,6 +493,7 @@ def geometric_transform(input: ArrayInput, mapping: Callable[..., Any],
     return job.finish(dst, geometry=False)
 
 
+@like_input
 def shift(input: ArrayInput, shift: Any, output: OutputArg = None, order: int = 3,
           mode: str = "constant", cval: float = 0.0, prefilter: bool = True) -> ArrayResult:
     """Shift the array by ``shift`` voxels per axis (output ``o`` samples input ``o - shift``).
@@ -526,6 +530,7 @@ def shift(input: ArrayInput, shift: Any, output: OutputArg = None, order: int = 
     return job.finish(dst, _index_map(job.ndim, np.eye(job.ndim), -s))
 
 
+@like_input
 def zoom(input: ArrayInput, zoom: Any, output: OutputArg = None, order: int = 3,
          mode: str = "constant", cval: float = 0.0, prefilter: bool = True, *,
          grid_mode: bool = False) -> ArrayResult:
@@ -588,6 +593,7 @@ def zoom(input: ArrayInput, zoom: Any, output: OutputArg = None, order: int = 3,
     return job.finish(dst, index_map)
 
 
+@like_input
 def rotate(input: ArrayInput, angle: float, axes: Sequence[int] = (1, 0), reshape: bool = True,
            output: OutputArg = None, order: int = 3, mode: str = "constant", cval: float = 0.0,
            prefilter: bool = True) -> ArrayResult:

@@ -340,10 +340,10 @@ def resample(source, kinds: tuple, order: int, mode: str, in_dtype: np.dtype,
 
     Signatures by ``source``:
 
-    * ``"affine"``: ``(src, dst, p, nprepad, cval)`` with ``p`` a 3 x 4 float64
-      matrix over the 3-D buffer axes (``x[d] = p[d, 3] + sum_e o[e] * p[d, e]``
+    * ``"affine"``: ``(src, dst, *p, nprepad, cval)`` with ``p`` a 3 x 4 float64
+      matrix over the 3-D buffer axes, passed as its 12 entries in C order (``x[d] = p[d, 3] + sum_e o[e] * p[d, e]``
       over the output axes ``e`` whose ``out_kinds`` is ``"i"``, in order);
-    * ``"zoomshift"``: ``(src, dst, p, grid, nprepad, cval)`` with ``p[d, 0]`` the
+    * ``"zoomshift"``: ``(src, dst, *p, grid, nprepad, cval)`` with ``p[d, 0]`` the
       shift and ``p[d, 1]`` the zoom of axis ``d`` (``grid``: 1 for grid mode);
     * ``"coords"``: ``(src, dst, coords, nprepad, cval)``;
     * a ``ti.func`` ``f(index) -> coordinates`` (``index``: a ``ti.Vector`` of the
@@ -358,7 +358,6 @@ def resample(source, kinds: tuple, order: int, mode: str, in_dtype: np.dtype,
     interp = [d for d in range(3) if kinds[d] == "i"]
     okinds = out_kinds or kinds
     oaxes = [d for d in range(3) if okinds[d] != "p"]
-    mat34 = ti.types.matrix(3, 4, ti.f64)
 
     if source == "affine":
         summed = [d for d in range(3) if okinds[d] == "i"]
@@ -424,15 +423,25 @@ def resample(source, kinds: tuple, order: int, mode: str, in_dtype: np.dtype,
             for i, j, l in ti.ndrange(dst.shape[0], dst.shape[1], dst.shape[2]):
                 point(src, dst, i, j, l, p, extra, nprepad, cval, live)
 
+    # the matrix travels as 12 scalar arguments: a matrix-typed argument costs ~0.3 ms of
+    # Python-side conversion per call, scalars next to nothing (and no device allocation)
+    f64 = ti.f64
     if source == "affine":
         @ti.kernel
-        def kernel(src: ND3(dtype=t_in), dst: ND3(dtype=t_out), p: mat34, nprepad: ti.i32,
-                   cval: ti.f64):
+        def kernel(src: ND3(dtype=t_in), dst: ND3(dtype=t_out),
+                   p00: f64, p01: f64, p02: f64, p03: f64, p10: f64, p11: f64, p12: f64, p13: f64,
+                   p20: f64, p21: f64, p22: f64, p23: f64, nprepad: ti.i32, cval: ti.f64):
+            p = ti.Matrix([[p00, p01, p02, p03], [p10, p11, p12, p13], [p20, p21, p22, p23]],
+                          dt=ti.f64)
             run(src, dst, p, 0, nprepad, cval)
     elif source == "zoomshift":
         @ti.kernel
-        def kernel(src: ND3(dtype=t_in), dst: ND3(dtype=t_out), p: mat34, grid: ti.i32,
-                   nprepad: ti.i32, cval: ti.f64):
+        def kernel(src: ND3(dtype=t_in), dst: ND3(dtype=t_out),
+                   p00: f64, p01: f64, p02: f64, p03: f64, p10: f64, p11: f64, p12: f64, p13: f64,
+                   p20: f64, p21: f64, p22: f64, p23: f64, grid: ti.i32, nprepad: ti.i32,
+                   cval: ti.f64):
+            p = ti.Matrix([[p00, p01, p02, p03], [p10, p11, p12, p13], [p20, p21, p22, p23]],
+                          dt=ti.f64)
             run(src, dst, p, grid, nprepad, cval)
     elif source == "coords":
         @ti.kernel
