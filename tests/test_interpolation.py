@@ -77,6 +77,15 @@ def test_coordinates_of_any_dtype_and_outside_points():
     _agree(mi.map_coordinates(x, ci, order=1), ndi.map_coordinates(x, ci, order=1), "float64")
 
 
+@pytest.mark.parametrize("mode", ["nearest", "grid-constant", "mirror"])
+def test_nan_coordinates_read_nothing_out_of_bounds(mode):
+    x = _image(2, "float64")
+    c = np.array([[np.nan, 2.0, 1e300], [1.0, np.nan, 3.0]])
+    ours = mi.map_coordinates(x, c, order=3, mode=mode)
+    ref = ndi.map_coordinates(x, c, order=3, mode=mode)
+    np.testing.assert_array_equal(np.isnan(ours[:2]), np.isnan(ref[:2]))
+
+
 def test_geometric_transform_python_callable_with_extra_arguments():
     x = _image(2, "float32")
 

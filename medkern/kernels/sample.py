@@ -300,7 +300,9 @@ def _sampler(kinds: tuple, order: int, mode: str):
                         else:
                             if p < 0 or p >= n:
                                 p = smap(p, n)
-                            q = ti.cast(p, ti.i32)
+                            # a no-op for every mapped tap; keeps a NaN coordinate (whose
+                            # weights make the result NaN, as SciPy's) from reading out of bounds
+                            q = ti.cast(ti.min(ti.max(p, ti.f64(0.0)), n - ti.f64(1.0)), ti.i32)
                         idx[d, l] = q
                     if ti.static(order > 0):
                         wv = weights(cc)
