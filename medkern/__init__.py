@@ -26,7 +26,7 @@ __all__ = ["init", "asarray", "asnumpy", "DeviceArray", "Volume", "reorient", "_
 
 
 if _TYPE_CHECKING:  # type checkers see the submodules; at run time they load lazily
-    from . import filters, io, measurements, registry, runtime  # noqa: F401
+    from . import filters, interpolation, io, measurements, registry, runtime  # noqa: F401
 
 
 def _has_module(package_dir: str, name: str) -> bool:

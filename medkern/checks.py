@@ -145,6 +145,27 @@ def mode(value: Any, name: str = "mode") -> str:
                          f"{sorted(MODE_ALIASES)}") from None
 
 
+#: Interpolation boundary modes (``scipy.ndimage`` spline sampling), which are NOT the
+#: filter modes: ``wrap`` / ``grid-wrap`` and ``constant`` / ``grid-constant`` differ
+#: there; ``grid-mirror`` is ``reflect``.
+INTERP_MODES = {
+    "constant": "constant", "grid-constant": "grid-constant", "nearest": "nearest",
+    "mirror": "mirror", "reflect": "reflect", "grid-mirror": "reflect",
+    "wrap": "wrap", "grid-wrap": "grid-wrap",
+}
+
+
+def interp_mode(value: Any, name: str = "mode") -> str:
+    """An interpolation boundary mode, canonical (``grid-mirror`` -> ``reflect``)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    try:
+        return INTERP_MODES[value]
+    except KeyError:
+        raise ValueError(f"{name}={value!r} is not an interpolation boundary mode; choose one "
+                         f"of {sorted(INTERP_MODES)}") from None
+
+
 def modes(value: Any, n: int, name: str = "mode") -> list[str]:
     return [mode(m, name) for m in per_axis(value, n, name)]
 

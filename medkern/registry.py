@@ -93,11 +93,11 @@ class Algorithm:
         ``(shape, seed, case) -> dict``: extra keyword arguments (label images, masks,
         seeds, a second image...) generated for one call on an image of ``shape``; see
         the module docstring and :meth:`arguments`.
-    same_grid : bool
-        Whether an image result lies on the input's voxel grid (filters, labels: a
-        ``Volume`` in gives a ``Volume`` with the same geometry). ``False`` for
-        resampling (shift, zoom, affine_transform...), whose result grid is tested by
-        the area's own tests.
+    grid : str
+        Where an image result lies for a ``Volume`` input: ``"same"`` (the input's grid:
+        filters, labels), ``"resampled"`` (a new grid: shift, zoom, affine_transform...; the
+        area's tests check it) or ``"none"`` (samples that form no grid: map_coordinates;
+        the plain array is returned).
     """
 
     name: str
@@ -112,7 +112,7 @@ class Algorithm:
     make_input: Callable | None = None
     compare_result: Callable | None = None
     inputs: Callable | None = None
-    same_grid: bool = True
+    grid: str = "same"
 
     def kwargs_for(self, case: dict, ndim: int) -> dict | None:
         """A case's keyword arguments for an input of ``ndim`` dimensions.

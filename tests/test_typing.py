@@ -11,6 +11,7 @@ import pytest
 
 import medkern
 import medkern.filters as mf
+import medkern.interpolation as mi
 import medkern.measurements as mm
 from medkern.algorithms import custom, filters as algorithm_filters
 
@@ -25,7 +26,7 @@ def test_py_typed_marker_is_packaged():
     assert "py.typed" in config["tool"]["setuptools"]["package-data"]["medkern"]
 
 
-@pytest.mark.parametrize("module", [mf, mm])
+@pytest.mark.parametrize("module", [mf, mm, mi])
 def test_public_annotations_resolve(module):
     for name in module.__all__:
         func = getattr(module, name)

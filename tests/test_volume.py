@@ -31,16 +31,16 @@ def test_volume_in_volume_out(name):
     plain = alg.func(x, **kwargs)
     images = 0
     for ours, ref in _pairs(out, plain):
-        if isinstance(ref, np.ndarray) and ref.ndim == x.ndim:
+        if isinstance(ref, np.ndarray) and ref.ndim == x.ndim and alg.grid != "none":
             images += 1
             assert isinstance(ours, Volume), type(ours)
-            if alg.same_grid:
+            if alg.grid == "same":  # resampled grids: the area's tests check them
                 assert out_grid(ours) == out_grid(vol)
             # a result is a new (derived) series
             assert ours.series_uid not in (None, "1.2.3") and ours.derived_from == "1.2.3"
             assert ours.modality == "CT"
             np.testing.assert_array_equal(ours.array, ref)
-        else:  # scalars/histograms/tuples of numbers, as for the plain array
+        else:  # scalars/histograms/tuples of numbers, samples on no grid: as for the array
             assert not isinstance(ours, Volume)
             assert alg.error(ours, ref) == 0 if alg.compare_result else np.array_equal(ours, ref)
     if alg.area == "filters":

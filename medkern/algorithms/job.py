@@ -47,10 +47,14 @@ class Job:
         precision input then gets no half result): ``label``'s int32.
     bools : bool
         Accept bool input, read as uint8 0/1 (functions that look at ``input != 0``).
+    out_shape : sequence of int, optional
+        The result's logical shape when it is not the input's (resampling); see also
+        :meth:`resize_output`.
     """
 
     def __init__(self, input: Any, output: Any = None, *, name: str = "input",
-                 dtype: Any = None, bools: bool = False):
+                 dtype: Any = None, bools: bool = False,
+                 out_shape: Sequence[int] | None = None):
         from ..volume import Volume
         # a Volume's array is processed; the result gets the same geometry back
         self.volume = input if isinstance(input, Volume) else None
@@ -78,19 +82,35 @@ class Job:
         self.in_dtype = x.dtype.newbyteorder("=")
         #: half-precision dtype name (float16/bfloat16) the result is converted to, or None
         self.cast: str | None
-        default = self.in_dtype if dtype is None else np.dtype(dtype)
+        #: the result's dtype when ``output`` names none
+        self._default = self.in_dtype if dtype is None else np.dtype(dtype)
         if dtype is not None:
             half = None  # the result's dtype does not follow the input's
-        if self.library is not None:
-            self.out_dtype, self.target, self.cast = checks.foreign_output(
-                output, self.shape, default, half, self.library)
-        else:
-            self.out_dtype, self.target, self.cast = checks.output(
-                output, self.shape, default, self.device, half)
+        self._half = half
+        self._set_output(output, out_shape)
         #: dtype of scalar results (measurements): the input's, float16 for float16 data
         self.scalar_dtype = np.dtype(np.float16) if half == "float16" else self.in_dtype
         self._x = x
         self._src = None
+        self._extra: list = []  # buffers uploaded for second inputs, released by finish
+
+    def _set_output(self, output: Any, out_shape: Sequence[int] | None) -> None:
+        #: logical shape of the result (the input's unless the call resamples)
+        self.out_shape: tuple[int, ...] = (self.shape if out_shape is None
+                                           else tuple(int(n) for n in out_shape))
+        if self.library is not None:
+            self.out_dtype, self.target, self.cast = checks.foreign_output(
+                output, self.out_shape, self._default, self._half, self.library)
+        else:
+            self.out_dtype, self.target, self.cast = checks.output(
+                output, self.out_shape, self._default, self.device, self._half)
+
+    def resize_output(self, out_shape: Sequence[int], output: Any = None) -> None:
+        """Give the result another shape (resampling: ``zoom``, ``output_shape``...), checked
+        against ``output`` (an array of that shape, a dtype or None) as the constructor does.
+        Call before any :meth:`buffer`."""
+        checks.index_range(tuple(out_shape), "output_shape")
+        self._set_output(output, out_shape)
 
     # ---------------------------------------------------------------- buffers
     @property
@@ -102,8 +122,46 @@ class Job:
                          else arrays.upload(cast(np.ndarray, self._x)))
         return self._src
 
-    def buffer(self, dtype: Any = None) -> Any:
-        return arrays.empty_buffer(shape3(self.shape), np.dtype(dtype or self.out_dtype))
+    def buffer(self, dtype: Any = None, shape: Sequence[int] | None = None) -> Any:
+        """A leased kernel buffer of the result's shape (or logical ``shape``)."""
+        return arrays.empty_buffer(shape3(tuple(shape) if shape is not None else self.out_shape),
+                                   np.dtype(dtype or self.out_dtype))
+
+    def second(self, x: Any, name: str, *, layout: Sequence[int] | None = None,
+               dtypes: Sequence[Any] = (), default: Any = np.float64) -> tuple[Any, np.dtype]:
+        """A second array input (coordinates, a field...) as a kernel buffer and its dtype.
+
+        numpy arrays (and array-likes) are checked (real, finite shape) and uploaded,
+        converted to ``default`` unless their dtype is one of ``dtypes``, and viewed with
+        the 3-D ``layout`` (C order, the same bytes: see :func:`medkern.arrays.shape3` and
+        the component layout ``(C * s0, s1, s2)``). A :class:`~medkern.DeviceArray` is used
+        in place when its buffer already has that layout and an accepted dtype; otherwise
+        it goes through the host once. The caller checks the shape; the buffer is released
+        by :meth:`finish`.
+        """
+        accepted = [np.dtype(d) for d in dtypes]
+        if isinstance(x, DeviceArray):
+            if np.dtype(x.dtype) in accepted:
+                # the component layout (C * s0, s1, s2): the buffer itself, or for a 2-D
+                # (C, N) array a device copy (a taichi.ndarray cannot be reshaped)
+                buf = x.component_buffer() if x.ndim > 1 else x._buf
+                if buf is not x._buf:
+                    self._extra.append(buf)
+                if layout is None or tuple(buf.shape) == tuple(layout):
+                    return buf, np.dtype(x.dtype)
+            x = arrays.asnumpy(x)
+        elif arrays.is_dlpack_producer(x) and not isinstance(x, np.ndarray):
+            x = arrays.asnumpy(arrays.import_array(x, name=name))
+        host = np.asarray(x)
+        if host.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be a real array, got dtype {host.dtype}")
+        dt = host.dtype.newbyteorder("=") if host.dtype in accepted else np.dtype(default)
+        host = np.ascontiguousarray(host, dtype=dt)
+        if layout is not None:
+            host = host.reshape(tuple(layout))
+        buf = arrays.upload(host if host.ndim == 3 else host.reshape(shape3(host.shape)))
+        self._extra.append(buf)
+        return buf, dt
 
     def axis3(self, axis: int) -> int:
         """A logical axis as an axis of the 3-D buffer."""
@@ -156,16 +214,34 @@ class Job:
         return compute_dtype(self.in_dtype, self.out_dtype)
 
     # ---------------------------------------------------------------- delivering
-    def finish(self, buf: Any) -> Any:
+    def finish(self, buf: Any, index_map: np.ndarray | None = None, *,
+               geometry: bool = True) -> Any:
+        """Deliver ``buf`` (the result) where the caller wants it.
+
+        A :class:`~medkern.Volume` input gives a Volume: on the input's grid, or, for a
+        result of another grid, on the grid ``index_map`` describes -- the 4 x 4 matrix
+        taking a result index (padded in front to three axes, homogeneous) to the input
+        index it was sampled at, so the result's affine is ``input.affine @ index_map``.
+        ``geometry=False``: the result has no grid of its own (``map_coordinates``), the
+        plain array is returned.
+        """
         result = self._deliver(buf)
         # buffers this call still holds the lease of go back to the pool: the uploaded
         # input (GPU arches), the result once copied into output= (a handed-out result,
         # or the input of a DeviceArray, is not leased: its holder decides)
-        for b in (buf, self._src):
+        for b in (buf, self._src, *self._extra):
             if b is not None and arrays.is_leased(b):
                 arrays.release_buffer(b)
         self._src = None
-        return result if self.volume is None else self.volume.with_array(result)
+        self._extra = []
+        if self.volume is None or not geometry:
+            return result
+        if index_map is None:
+            return self.volume.with_array(result)
+        v = self.volume
+        return type(v).from_affine(result, v.affine @ np.asarray(index_map, dtype=np.float64),
+                                   modality=v.modality, meta=v.meta,
+                                   series_uid=_new_uid(), derived_from=v.series_uid)
 
     def finish_with(self, buf: Any, *values: Any, extra: Sequence[tuple] = ()) -> tuple:
         """Several results of one call: ``(image, *extra arrays, *values)``.
@@ -204,10 +280,11 @@ class Job:
     def discard(self, *bufs: Any) -> None:
         """Give back what this call holds without delivering anything (a call that raises
         after computing): ``bufs`` and the uploaded input, where still leased."""
-        for b in (*bufs, self._src):
+        for b in (*bufs, self._src, *self._extra):
             if b is not None and arrays.is_leased(b):
                 arrays.release_buffer(b)
         self._src = None
+        self._extra = []
 
     @staticmethod
     def value(buf: Any, index: int = 0) -> Any:
@@ -216,16 +293,16 @@ class Job:
 
     def _deliver(self, buf: Any) -> Any:
         if self.library is not None:
-            return self._deliver_foreign(DeviceArray(buf, self.shape, self.out_dtype))
+            return self._deliver_foreign(DeviceArray(buf, self.out_shape, self.out_dtype))
         if self.target is not None:
             if isinstance(self.target, DeviceArray):
                 arrays.copy_buffer(buf, self.target._buf)
             else:
-                self.target[...] = arrays.download(buf, self.shape)
+                self.target[...] = arrays.download(buf, self.out_shape)
             return self.target
         if self.device:
-            return DeviceArray(buf, self.shape, self.out_dtype)
-        host = arrays.download(buf, self.shape)
+            return DeviceArray(buf, self.out_shape, self.out_dtype)
+        host = arrays.download(buf, self.out_shape)
         return host if self.cast is None else host.astype(self.cast)
 
     def _deliver_foreign(self, result: DeviceArray) -> Any:
@@ -253,6 +330,11 @@ class Job:
         from ..kernels import dsl
         kern = dsl.reduce("nan_count", self.in_dtype, np.dtype(np.int64))
         return int(reduce_buffer(kern, self.src, np.int64, "nan_count"))
+
+
+def _new_uid() -> str:
+    from ..volume import new_uid
+    return new_uid()
 
 
 def reduce_buffer(kernel: Callable, buf: Any, acc_dtype: Any, op: str) -> Any:
