@@ -1113,3 +1113,59 @@ def read_scalar(buf: Any, index: int = 0) -> Any:
         return buf.reshape(-1)[index].copy()
     with runtime.lock:
         return _buffer_dtype(buf).type(buf[index])
+
+
+def stack(arrays: Any) -> DeviceArray:
+    """Join 2-D or 3-D arrays of one shape along a new leading axis, on the device.
+
+    The inverse of :meth:`DeviceArray.component`: ``stack([gz, gy, gx])`` makes the
+    ``(3, Z, Y, X)`` displacement field or gradient a warp or a registration step takes.
+    DeviceArrays are copied buffer to buffer on the device (no host transfer); numpy
+    arrays (or a mix) are stacked and uploaded once.
+
+    Parameters
+    ----------
+    arrays : sequence of ndarray or DeviceArray
+        At least one; all of the same shape (2-D or 3-D) and dtype.
+
+    Returns
+    -------
+    DeviceArray
+        Shape ``(len(arrays), *shape)``.
+
+    Examples
+    --------
+    >>> import numpy as np, medkern
+    >>> a = medkern.asarray(np.zeros((2, 3), np.float32))
+    >>> b = medkern.asarray(np.ones((2, 3), np.float32))
+    >>> medkern.stack([a, b]).shape
+    (2, 2, 3)
+    """
+    if isinstance(arrays, (np.ndarray, DeviceArray)) or not hasattr(arrays, "__len__"):
+        raise TypeError("arrays must be a sequence of arrays (a list or tuple)")
+    items = list(arrays)
+    if not items:
+        raise ValueError("arrays: need at least one array to stack")
+    shapes = {tuple(getattr(a, "shape", np.shape(a))) for a in items}
+    if len(shapes) != 1:
+        raise ValueError(f"arrays must all have one shape, got {sorted(shapes)}")
+    shape = shapes.pop()
+    if len(shape) not in (2, 3):
+        raise ValueError(f"arrays must be 2-D or 3-D (the spatial axes), got ndim={len(shape)}")
+    if not all(isinstance(a, DeviceArray) for a in items):
+        host = np.stack([asnumpy(a) if isinstance(a, DeviceArray) else np.asarray(a)
+                         for a in items])
+        return asarray(host)
+    dtypes = {a.dtype for a in items}
+    if len(dtypes) != 1:
+        raise TypeError(f"arrays must all have one dtype, got {sorted(d.name for d in dtypes)}")
+    dtype = dtypes.pop()
+    rows = shape3(shape)[0]
+    out = empty_buffer(component_shape3(len(items), shape), dtype)
+    from .kernels import layout  # deferred: the kernels import this module
+    copy = layout.slab_copy(np.dtype(dtype))
+    with runtime.lock:
+        for c, a in enumerate(items):
+            copy(a._buf, out, 0, c * rows, rows)
+    result = DeviceArray(out, (len(items), *shape), dtype)
+    return result

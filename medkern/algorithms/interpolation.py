@@ -45,7 +45,7 @@ from ..typing import ArrayInput, ArrayResult, OutputArg, like_input
 from .job import Job
 
 __all__ = ["spline_filter1d", "spline_filter", "map_coordinates", "affine_transform",
-           "geometric_transform", "shift", "zoom", "rotate"]
+           "geometric_transform", "shift", "zoom", "rotate", "warp"]
 
 #: SciPy pads the prefilter's input by this many voxels for ``nearest``/``grid-constant``
 NPAD = 12
@@ -315,6 +315,71 @@ def map_coordinates(input: ArrayInput, coordinates: Any, output: OutputArg = Non
     kern = ks.resample("coords", kinds, o, m, dt, job.out_dtype, cdt, _kinds(len(out_shape)))
     job.launch(kern, src, dst, coords, npad, cv)
     return job.finish(dst, geometry=False)
+
+
+@like_input
+def warp(input: ArrayInput, displacement: Any, output: OutputArg = None, order: int = 1,
+         mode: str = "constant", cval: float = 0.0, prefilter: bool = True) -> ArrayResult:
+    """Resample the input through a displacement field on its own grid.
+
+    Output voxel ``o`` takes the input's value at ``o + displacement[:, o]`` (voxel units,
+    one component per array axis): the backward warp of registration (a field estimated
+    for the fixed image's grid, applied to the moving image). What
+    ``map_coordinates(input, np.indices(input.shape) + displacement, ...)`` gives, without
+    building the coordinate array: the field is read in place, so a device field (a
+    ``(ndim, *input.shape)`` DeviceArray, e.g. from :func:`medkern.stack`) never leaves
+    the device.
+
+    Parameters
+    ----------
+    input : ndarray, DeviceArray or Volume
+    displacement : array_like or DeviceArray, shape (input.ndim, *input.shape)
+        Displacement per array axis, in voxels. float32 is read as it is, other dtypes
+        as float64.
+    output, order, mode, cval, prefilter :
+        As in :func:`map_coordinates` (default ``order=1``, the registration warp's).
+
+    Returns
+    -------
+    ndarray, DeviceArray or Volume
+        On the input's grid (a Volume keeps its geometry).
+
+    Notes
+    -----
+    Reference: ``scipy.ndimage.map_coordinates(input, np.indices(input.shape) +
+    displacement, ...)`` (the sum in float64, or float32 for a float32 field, as numpy
+    adds them); ITK's ``WarpImageFilter`` and scikit-image's ``warp`` with a coordinate
+    array do the same. medkern-only (SciPy has no warp by a displacement field).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import medkern.interpolation as mi
+    >>> a = np.arange(12.0).reshape(3, 4)
+    >>> d = np.zeros((2, 3, 4)); d[1] = 0.5      # half a voxel along the last axis
+    >>> mi.warp(a, d)[0]
+    array([0.5, 1.5, 2.5, 0. ])
+    """
+    job = Job(input, output)
+    o, m, cv, pre = _common(order, mode, cval, prefilter)
+    if isinstance(displacement, (list, tuple)):
+        displacement = np.asarray(displacement)
+    shape = tuple(getattr(displacement, "shape", np.shape(displacement)))
+    dtype = getattr(displacement, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind == "c":
+        raise TypeError("displacement must be real, got a complex array")
+    if shape != (job.ndim, *job.shape):
+        raise ValueError(f"displacement must have shape (input.ndim, *input.shape) = "
+                         f"{(job.ndim, *job.shape)}, got {shape}")
+    s3 = shape3(job.shape)
+    field, fdt = job.second(displacement, "displacement", layout=(job.ndim * s3[0], s3[1], s3[2]),
+                            dtypes=(np.float32, np.float64))
+    kinds = _kinds(job.ndim)
+    src, dt, npad = _prefiltered(job, kinds, o, m, cv, pre)
+    dst = job.buffer()
+    kern = ks.resample("displacement", kinds, o, m, dt, job.out_dtype, fdt, kinds)
+    job.launch(kern, src, dst, field, npad, cv)
+    return job.finish(dst)
 
 
 @like_input
@@ -704,10 +769,11 @@ def _register() -> None:
     def scaled_py(o):
         return tuple(v * 0.9 + 0.3 for v in o)
 
-    def entry(name, bench, cases, func=None, reference=None, **extra):
+    def entry(name, bench, cases, func=None, reference=None, reference_name=None, **extra):
         register(Algorithm(
             name=name, area="interpolation", func=func or globals()[name],
-            reference=reference or getattr(ndi, name), reference_name=f"scipy.ndimage.{name}",
+            reference=reference or getattr(ndi, name),
+            reference_name=reference_name or f"scipy.ndimage.{name}",
             bench_kwargs=bench, cases=tuple(cases), dtypes=dtypes, **extra))
 
     # default cases: a few per function (the order x mode x dtype product runs under
@@ -721,6 +787,18 @@ def _register() -> None:
     entry("map_coordinates", {"order": 1, "_range": (0.0, 0.0), "_full": True},
           ({"order": 1, "cval": 2.0}, {"order": 3, "mode": "nearest"}),
           inputs=coordinate_inputs, grid="none")
+    def displacement_inputs(shape, seed, case):
+        rng = np.random.default_rng(seed)
+        amp = case.get("_amplitude", 2.0)
+        return {"displacement": rng.uniform(-amp, amp, size=(len(shape), *shape))}
+
+    def warp_reference(x, displacement, **kw):
+        return ndi.map_coordinates(x, np.indices(x.shape) + displacement, **kw)
+
+    entry("warp", {"order": 1}, ({"order": 1}, {"order": 3, "mode": "nearest"},
+                                 {"order": 0, "mode": "grid-wrap", "_amplitude": 6.0}),
+          reference=warp_reference, inputs=displacement_inputs,
+          reference_name="scipy.ndimage.map_coordinates(x, indices + displacement)")
     entry("affine_transform", {"matrix": mat, "order": 1},
           ({"matrix": mat, "offset": 1.5, "order": 1, "mode": "wrap"},
            {"matrix": {"_2d": np.diag([0.8, 1.3]), "_3d": np.diag([1.2, 0.7, 1.1])},

@@ -348,6 +348,8 @@ def resample(source, kinds: tuple, order: int, mode: str, in_dtype: np.dtype,
     * ``"zoomshift"``: ``(src, dst, *p, grid, nprepad, cval)`` with ``p[d, 0]`` the
       shift and ``p[d, 1]`` the zoom of axis ``d`` (``grid``: 1 for grid mode);
     * ``"coords"``: ``(src, dst, coords, nprepad, cval)``;
+    * ``"displacement"``: ``(src, dst, field, nprepad, cval)``: the output grid is the
+      input's and output index ``o`` samples ``o + field[:, o]`` (a displacement field);
     * a ``ti.func`` ``f(index) -> coordinates`` (``index``: a ``ti.Vector`` of the
       output's logical axes, int32; result: one coordinate per interpolated input
       axis): ``(src, dst, nprepad, cval)``.
@@ -393,6 +395,18 @@ def resample(source, kinds: tuple, order: int, mode: str, in_dtype: np.dtype,
             c = ti.Vector.zero(ti.f64, 3)
             for h in ti.static(range(len(interp))):
                 c[interp[h]] = ti.cast(coords[h * s0 + o[0], o[1], o[2]], ti.f64)
+            return c
+    elif source == "displacement":
+        t_c = ti_dtype(coord_dtype)
+
+        @ti.func
+        def coord(o, field: ti.template(), s0: ti.template(), live):
+            # the output grid is the input's: position = index + displacement, summed
+            # in float64 as numpy adds np.indices(shape) + displacement
+            c = ti.Vector.zero(ti.f64, 3)
+            for h in ti.static(range(len(interp))):
+                c[interp[h]] = (ti.cast(o[interp[h]], ti.f64)
+                                + ti.cast(field[h * s0 + o[0], o[1], o[2]], ti.f64))
             return c
     else:
         mapping = source
@@ -445,7 +459,7 @@ def resample(source, kinds: tuple, order: int, mode: str, in_dtype: np.dtype,
             p = ti.Matrix([[p00, p01, p02, p03], [p10, p11, p12, p13], [p20, p21, p22, p23]],
                           dt=ti.f64)
             run(src, dst, p, grid, nprepad, cval)
-    elif source == "coords":
+    elif source in ("coords", "displacement"):
         @ti.kernel
         def kernel(src: ND3(dtype=t_in), dst: ND3(dtype=t_out), coords: ND3(dtype=t_c),
                    nprepad: ti.i32, cval: ti.f64):
