@@ -55,9 +55,9 @@ POLES = {
 #: Test-only switch: reproduce SciPy <= 1.17.1's reflect-mode prefilter initialisation,
 #: which accumulates the causal sum in ``c[0]`` while its last term still reads ``c[0]``
 #: (scipy/scipy#24615). medkern always uses the exact half-sample-symmetric boundary
-#: condition (SciPy >= 1.18); the buggy formula differs from it by ~z**(2n) -- relative
-#: 1e-2 at n = 2, 1e-4 at n = 5, 1e-7 at n = 9 (order 5), below float64 rounding from
-#: ~25 samples. Tests set this to prove the rest of the pipeline SciPy-exact, operation by
+#: condition (SciPy >= 1.18); the buggy formula differs from it by ~z**(2n) -- up to ~2e-2
+#: of the line's magnitude at n = 2, ~4e-7 at n = 9, ~3e-12 at n = 16, float64 rounding
+#: from ~20. Tests set this to prove the rest of the pipeline SciPy-exact, operation by
 #: operation, against a SciPy that has the bug; nothing else may.
 _LEGACY_REFLECT = False
 
