@@ -1,5 +1,10 @@
-"""medkern.interpolation: SciPy parity over every order x mode (slow), geometry of Volume
-results, run-time matrices (one compile for many matrices), bad input."""
+"""medkern.interpolation: SciPy parity over every order x mode (slow), the exact reflect
+prefilter (scipy/scipy#24615), geometry of Volume results, run-time matrices (one compile
+for many matrices), bad input.
+
+The reference is SciPy's function, except where the installed SciPy (<= 1.17.1) initialises
+the reflect prefilter inexactly: there :func:`interpolation._reference` builds the exact
+result from SciPy pieces (see :func:`interpolation._reflect_filter`)."""
 import warnings
 
 import numpy as np
@@ -10,6 +15,7 @@ import taichi as ti
 import medkern
 import medkern.interpolation as mi
 from medkern import registry
+from medkern.algorithms import interpolation as impl
 from medkern.kernels import sample as ks
 
 MODES = ("constant", "grid-constant", "nearest", "mirror", "reflect", "wrap", "grid-wrap")
@@ -42,7 +48,7 @@ def test_affine_transform_every_order_mode_dtype(order, mode, ndim, dtype):
     x = _image(ndim, dtype)
     kw = dict(order=order, mode=mode, cval=3.0)
     _agree(mi.affine_transform(x, MAT[ndim], 1.25, **kw),
-           ndi.affine_transform(x, MAT[ndim], 1.25, **kw), dtype)
+           impl._reference("affine_transform")(x, MAT[ndim], 1.25, **kw), dtype)
 
 
 @pytest.mark.slow
@@ -52,17 +58,73 @@ def test_affine_transform_every_order_mode_dtype(order, mode, ndim, dtype):
 def test_zoom_shift_map_coordinates_every_order_mode(order, mode, ndim):
     x = _image(ndim, "float64", seed=1)
     kw = dict(order=order, mode=mode, cval=-1.0)
-    _agree(mi.shift(x, 1.7, **kw), ndi.shift(x, 1.7, **kw), "float64")
+    ref = impl._reference
+    _agree(mi.shift(x, 1.7, **kw), ref("shift")(x, 1.7, **kw), "float64")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for grid in (False, True):
-            _agree(mi.zoom(x, 1.3, grid_mode=grid, **kw), ndi.zoom(x, 1.3, grid_mode=grid, **kw),
-                   "float64")
+            _agree(mi.zoom(x, 1.3, grid_mode=grid, **kw),
+                   ref("zoom")(x, 1.3, grid_mode=grid, **kw), "float64")
     c = np.random.default_rng(2).uniform(-4, 12, size=(ndim, 6, 5))
-    _agree(mi.map_coordinates(x, c, **kw), ndi.map_coordinates(x, c, **kw), "float64")
+    _agree(mi.map_coordinates(x, c, **kw), ref("map_coordinates")(x, c, **kw), "float64")
     if order >= 2:
-        _agree(mi.spline_filter(x, order, mode=mode), ndi.spline_filter(x, order, mode=mode),
+        _agree(mi.spline_filter(x, order, mode=mode),
+               ref("spline_filter")(x, order, mode=mode), "float64")
+        _agree(mi.spline_filter1d(x, order, axis=0, mode=mode),
+               ref("spline_filter1d")(x, order, axis=0, mode=mode), "float64")
+    if ndim == 3:  # rotate filters only the rotated plane (SciPy goes plane by plane)
+        _agree(mi.rotate(x, 33.0, axes=(0, 2), **kw), ref("rotate")(x, 33.0, axes=(0, 2), **kw),
                "float64")
+
+
+# ------------------------------------------------------------------ reflect prefilter (#24615)
+_BUGGY = pytest.mark.skipif(not impl._scipy_reflect_bug(),
+                            reason="the installed SciPy's reflect prefilter is exact (>= 1.18)")
+_SHORT = np.random.default_rng(7).random(9)
+_LONG = np.random.default_rng(8).random(64)
+
+
+def _rel(a, b):
+    return float(np.abs(a - b).max() / np.abs(b).max())
+
+
+@_BUGGY
+def test_legacy_reflect_switch_reproduces_scipy_1_17(monkeypatch):
+    # with SciPy's boundary formula, the rest of the pipeline is SciPy's operation by operation
+    monkeypatch.setattr(ks, "_LEGACY_REFLECT", True)
+    assert _rel(mi.spline_filter1d(_SHORT, 5, mode="reflect"),
+                ndi.spline_filter1d(_SHORT, 5, mode="reflect")) <= 1e-13
+    assert _rel(mi.shift(_SHORT, 0.4, order=5, mode="reflect"),
+                ndi.shift(_SHORT, 0.4, order=5, mode="reflect")) <= 1e-13
+
+
+def test_reflect_prefilter_is_exact_by_default():
+    exact = impl._reflect_filter(_SHORT, 5, (0,))
+    ours = mi.spline_filter1d(_SHORT, 5, mode="reflect")
+    assert _rel(ours, exact) <= 1e-12
+    shifted = mi.shift(_SHORT, 0.4, order=5, mode="reflect")
+    assert _rel(shifted, impl._reference("shift")(_SHORT, 0.4, order=5, mode="reflect")) <= 1e-12
+    if impl._scipy_reflect_bug():  # and not SciPy 1.17's answer, which is off by ~1e-7 here
+        assert _rel(ours, ndi.spline_filter1d(_SHORT, 5, mode="reflect")) > 1e-9
+        assert _rel(shifted, ndi.shift(_SHORT, 0.4, order=5, mode="reflect")) > 1e-9
+
+
+def test_exact_reflect_reference_is_periodic_extension():
+    # the reference's premise: grid-wrap's initialisation is exact, so filtering [x, x[::-1]]
+    # equals filtering a long periodic tiling (far from its ends)
+    doubled = np.concatenate([_SHORT, _SHORT[::-1]])
+    tiled = ndi.spline_filter1d(np.tile(doubled, 40), 5, mode="mirror")
+    middle = tiled[20 * doubled.size:20 * doubled.size + _SHORT.size]
+    assert _rel(impl._reflect_filter(_SHORT, 5, (0,)), middle) <= 1e-12
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_long_reflect_lines_equal_scipy_either_way(monkeypatch, legacy):
+    monkeypatch.setattr(ks, "_LEGACY_REFLECT", legacy)
+    assert _rel(mi.spline_filter1d(_LONG, 5, mode="reflect"),
+                ndi.spline_filter1d(_LONG, 5, mode="reflect")) <= 1e-12
+    assert _rel(mi.shift(_LONG, 0.4, order=5, mode="reflect"),
+                ndi.shift(_LONG, 0.4, order=5, mode="reflect")) <= 1e-12
 
 
 # ------------------------------------------------------------------ representative, default run

@@ -52,22 +52,14 @@ POLES = {
 }
 
 
-def _scipy_aliases_reflect() -> bool:
-    try:
-        from importlib.metadata import version
-        major, minor = (int(v) for v in version("scipy").split(".")[:2])
-    except Exception:  # no SciPy (or an unparsable version): the corrected formula
-        return False
-    return (major, minor) < (1, 18)
-
-
-#: SciPy up to 1.17 accumulates the reflect-mode causal initialisation of the prefilter
-#: in ``c[0]`` while its last term still reads ``c[0]`` (scipy/scipy#24615, fixed in 1.18):
-#: the result differs from the exact boundary condition by ~z**(2n) (visible for short
-#: lines: 5e-6 at n = 9, order 5). medkern reproduces the SciPy it is installed with, so
-#: results and parity stay exact against the reference in use; without SciPy, or with 1.18+,
-#: the corrected formula.
-LEGACY_REFLECT = _scipy_aliases_reflect()
+#: Test-only switch: reproduce SciPy <= 1.17.1's reflect-mode prefilter initialisation,
+#: which accumulates the causal sum in ``c[0]`` while its last term still reads ``c[0]``
+#: (scipy/scipy#24615). medkern always uses the exact half-sample-symmetric boundary
+#: condition (SciPy >= 1.18); the buggy formula differs from it by ~z**(2n) -- up to ~2e-2
+#: of the line's magnitude at n = 2, ~4e-7 at n = 9, ~3e-12 at n = 16, float64 rounding
+#: from ~20. Tests set this to prove the rest of the pipeline SciPy-exact, operation by
+#: operation, against a SciPy that has the bug; nothing else may.
+_LEGACY_REFLECT = False
 
 
 def _gain(order: int) -> float:
@@ -510,7 +502,7 @@ def spline_filter1d(order: int, axis: int, mode: str, in_dtype: np.dtype, out_dt
     filtered there in place and stored into ``dst`` with C cast semantics
     (``copy_out``; else pass ``work`` as ``dst``). ``mode`` is the interpolation
     mode (its boundary initialisation: :func:`filter_mode`). ``legacy_reflect``: the
-    reflect initialisation of SciPy <= 1.17 (see :data:`LEGACY_REFLECT`).
+    reflect initialisation of SciPy <= 1.17.1 (tests only, see :data:`_LEGACY_REFLECT`).
     """
     fmode = filter_mode(mode)
     poles = POLES[order]
