@@ -115,7 +115,8 @@ def _sample_affine(job: Job, kinds: tuple, out_kinds: tuple, p: np.ndarray, orde
     return dst
 
 
-def _sample_zoomshift(job: Job, shifts: Sequence[float], zooms: Sequence[float], grid: bool,
+def _sample_zoomshift(job: Job, shifts: Sequence[float] | np.ndarray,
+                      zooms: Sequence[float] | np.ndarray, grid: bool,
                       order: int, mode: str, cval: float, prefilter: bool) -> Any:
     kinds = _kinds(job.ndim)
     src, dt, npad = _prefiltered(job, kinds, order, mode, cval, prefilter)
@@ -956,8 +957,10 @@ def _register() -> None:
         amp = case.get("_amplitude", 2.0)
         return {"displacement": rng.uniform(-amp, amp, size=(len(shape), *shape))}
 
+    map_ref = _reference("map_coordinates")
+
     def warp_reference(x, displacement, **kw):
-        return ndi.map_coordinates(x, np.indices(x.shape) + displacement, **kw)
+        return map_ref(x, np.indices(x.shape) + displacement, **kw)
 
     entry("warp", {"order": 1}, ({"order": 1}, {"order": 3, "mode": "nearest"},
                                  {"order": 0, "mode": "grid-wrap", "_amplitude": 6.0}),
