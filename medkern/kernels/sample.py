@@ -379,26 +379,20 @@ def resample(source, kinds: tuple, order: int, mode: str, in_dtype: np.dtype,
                     cc = cc * p[d, 1]
                 c[d] = cc
             return c
-    elif source == "coords":
+    elif source in ("coords", "displacement"):
         t_c = ti_dtype(coord_dtype)
+        # "displacement": the output grid is the input's, position = index + field,
+        # summed in float64 as numpy adds np.indices(shape) + displacement
+        relative = source == "displacement"
 
         @ti.func
         def coord(o, coords: ti.template(), s0: ti.template(), live):
             c = ti.Vector.zero(ti.f64, 3)
             for h in ti.static(range(len(interp))):
-                c[interp[h]] = ti.cast(coords[h * s0 + o[0], o[1], o[2]], ti.f64)
-            return c
-    elif source == "displacement":
-        t_c = ti_dtype(coord_dtype)
-
-        @ti.func
-        def coord(o, field: ti.template(), s0: ti.template(), live):
-            # the output grid is the input's: position = index + displacement, summed
-            # in float64 as numpy adds np.indices(shape) + displacement
-            c = ti.Vector.zero(ti.f64, 3)
-            for h in ti.static(range(len(interp))):
-                c[interp[h]] = (ti.cast(o[interp[h]], ti.f64)
-                                + ti.cast(field[h * s0 + o[0], o[1], o[2]], ti.f64))
+                v = ti.cast(coords[h * s0 + o[0], o[1], o[2]], ti.f64)
+                if ti.static(relative):
+                    v = ti.cast(o[interp[h]], ti.f64) + v
+                c[interp[h]] = v
             return c
     else:
         mapping = source
