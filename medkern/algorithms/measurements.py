@@ -52,6 +52,7 @@ region (numpy's "zero-size array"), as SciPy does.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, overload
 
 import numpy as np
@@ -220,7 +221,7 @@ def mean(input: ArrayInput, labels: Any = None, index: Any = None) -> Any:
     """
     if labels is None:
         job = Job(input)  # one check and one upload, shared with the sum
-        return float(_sum_of(job)) / float(np.prod(job.shape))
+        return float(_sum_of(job)) / float(math.prod(job.shape))
     count, total = _count_sum(input, labels, index)
     return total / np.asanyarray(count).astype(np.float64)
 
