@@ -839,6 +839,16 @@ def upload_vector(x: np.ndarray) -> Any:
     return buf
 
 
+def _off_foreign_memory(buf: Any) -> Any:
+    """``buf``, or for another library's device memory (``DeviceMemory``, never read on the
+    host) a copy made by a kernel into a buffer of medkern's that the host can read."""
+    if isinstance(buf, DeviceMemory):
+        host = empty_buffer(tuple(buf.shape), buf.dtype)
+        _kernel_copy(buf, host)
+        return host
+    return buf
+
+
 def download(buf: Any, shape: tuple[int, ...]) -> np.ndarray:
     """A numpy array with the contents of a buffer (no copy of a CPU buffer).
 
@@ -847,10 +857,7 @@ def download(buf: Any, shape: tuple[int, ...]) -> np.ndarray:
     pool when the view and everything derived from it are gone.
     """
     _count("download")
-    if isinstance(buf, DeviceMemory):
-        host = empty_buffer(tuple(buf.shape), buf.dtype)
-        _kernel_copy(buf, host)
-        buf = host
+    buf = _off_foreign_memory(buf)
     if isinstance(buf, np.ndarray):
         view = buf.reshape(shape)
         if view is buf:
@@ -1105,10 +1112,7 @@ def read_scalar(buf: Any, index: int = 0) -> Any:
     read-back on GPU arches (it waits for the kernels before it), a plain read on the
     CPU arch. For the few values a call needs on the host (a change flag, a count)."""
     _count("read_scalar")
-    if isinstance(buf, DeviceMemory):
-        host = empty_buffer(tuple(buf.shape), buf.dtype)
-        _kernel_copy(buf, host)
-        buf = host
+    buf = _off_foreign_memory(buf)
     if isinstance(buf, np.ndarray):
         return buf.reshape(-1)[index].copy()
     with runtime.lock:

@@ -135,14 +135,18 @@ def per_axis(value: Any, n: int, name: str) -> list:
     return seq
 
 
-def mode(value: Any, name: str = "mode") -> str:
+def _mode_in(table: dict, value: Any, name: str, what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, got {type(value).__name__}")
     try:
-        return MODE_ALIASES[value]
+        return table[value]
     except KeyError:
-        raise ValueError(f"{name}={value!r} is not a boundary mode; choose one of "
-                         f"{sorted(MODE_ALIASES)}") from None
+        raise ValueError(f"{name}={value!r} is not {what}; choose one of "
+                         f"{sorted(table)}") from None
+
+
+def mode(value: Any, name: str = "mode") -> str:
+    return _mode_in(MODE_ALIASES, value, name, "a boundary mode")
 
 
 #: Interpolation boundary modes (``scipy.ndimage`` spline sampling), which are NOT the
@@ -157,13 +161,7 @@ INTERP_MODES = {
 
 def interp_mode(value: Any, name: str = "mode") -> str:
     """An interpolation boundary mode, canonical (``grid-mirror`` -> ``reflect``)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-    try:
-        return INTERP_MODES[value]
-    except KeyError:
-        raise ValueError(f"{name}={value!r} is not an interpolation boundary mode; choose one "
-                         f"of {sorted(INTERP_MODES)}") from None
+    return _mode_in(INTERP_MODES, value, name, "an interpolation boundary mode")
 
 
 def modes(value: Any, n: int, name: str = "mode") -> list[str]:

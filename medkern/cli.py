@@ -211,6 +211,17 @@ def _dicom_warnings(parser: argparse.ArgumentParser) -> Iterator[None]:
         yield
 
 
+def _names(text: str, known: list[str], what: str, option: str) -> tuple[list[str], str]:
+    """A comma-separated option value as a list, and the error message ("" if none): an
+    empty list or a name not in ``known``."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        return names, (f"unknown {what} for {option}: {', '.join(unknown) or '(none)'}"
+                       f"; known: {', '.join(known)}")
+    return names, ""
+
+
 def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import compare, registry, runtime
 
@@ -227,19 +238,13 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     only = None
     if args.only is not None:
-        only = [n.strip() for n in args.only.split(",") if n.strip()]
-        known = compare.known_names()
-        unknown = [n for n in only if n not in known]
-        if unknown or not only:
-            return _error(parser, f"unknown algorithm(s) for --only: {', '.join(unknown) or '(none)'}"
-                                  f"; known: {', '.join(known)}")
+        only, bad = _names(args.only, compare.known_names(), "algorithm(s)", "--only")
+        if bad:
+            return _error(parser, bad)
     if args.area is not None:
-        wanted = [a.strip() for a in args.area.split(",") if a.strip()]
-        known_areas = registry.areas()
-        unknown = [a for a in wanted if a not in known_areas]
-        if unknown or not wanted:
-            return _error(parser, f"unknown area(s) for --area: {', '.join(unknown) or '(none)'}"
-                                  f"; known: {', '.join(known_areas)}")
+        wanted, bad = _names(args.area, registry.areas(), "area(s)", "--area")
+        if bad:
+            return _error(parser, bad)
         in_areas = [a.name for a in registry.algorithms() if a.area in wanted]
         only = in_areas if only is None else [n for n in only if n in in_areas]
         if not only:

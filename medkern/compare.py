@@ -104,13 +104,10 @@ def available_memory() -> int | None:
         Bytes: Linux's ``MemAvailable``, else the physical memory; ``None`` when the system
         does not say.
     """
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    from .runtime import host_available  # no Taichi: reads /proc/meminfo
+    available = host_available()
+    if available is not None:
+        return available
     try:
         return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (AttributeError, OSError, ValueError):

@@ -230,7 +230,7 @@ CHECK_FROM_BYTES = 64 << 20
 _device_memory: tuple | None = None
 
 
-def _host_available() -> int | None:
+def host_available() -> int | None:
     """``MemAvailable`` of /proc/meminfo in bytes (``None`` where there is none)."""
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
@@ -329,7 +329,7 @@ def device_memory() -> tuple[str, int | None]:
     global _device_memory
     name = arch()
     if name == "cpu":
-        return "the cpu arch (available host memory", _host_available()
+        return "the cpu arch (available host memory", host_available()
     if name == "cuda":
         return "CUDA (free device memory", _cuda_free()
     if _device_memory is None:

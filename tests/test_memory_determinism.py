@@ -53,7 +53,7 @@ def test_out_of_memory_is_a_memory_error_on_the_cpu_arch():
     # the host has more memory than any medkern buffer may take (2**31 elements x 8
     # bytes), so the available memory is made small to reach the check
     proc = _run(OOM_PRELUDE + """
-runtime._host_available = lambda: 256 << 20
+runtime.host_available = lambda: 256 << 20
 expect_memory_error(lambda: mf.uniform_filter(view((64, 1024, 1024)), 3, output=np.float64),
                     "512.0 MiB", "float64", "(64, 1024, 1024)", "cpu arch", "256.0 MiB")
 expect_memory_error(lambda: medkern.asarray(np.zeros((40, 1024, 1024), np.float64)),

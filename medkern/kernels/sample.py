@@ -610,3 +610,10 @@ def prepad(kinds: tuple, mode: str, in_dtype: np.dtype):
                     v = cval
             dst[i, j, l] = v
     return kernel
+
+
+@ti.func
+def scaled_index(i):
+    """``0.9 * index + 0.3`` per axis: the ``geometric_transform`` mapping of the registry's
+    parity cases (its Python twin goes to SciPy)."""
+    return ti.cast(i, ti.f64) * ti.f64(0.9) + ti.f64(0.3)
