@@ -1,0 +1,66 @@
+"""Which reference functions each suite replaces with medkern's.
+
+A *suite* is one test module of an installed reference package (SciPy's ndimage
+tests ship inside the scipy wheel; scikit-image's inside its wheel and sdist).
+Its swaps name the attributes of the reference module the tests call through
+(``ndimage.correlate(...)``) and the medkern function put there while the tests
+run. Everything not listed stays the reference's own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    test_module: str                 # importable test module (pytest --pyargs)
+    targets: tuple[str, ...]         # reference modules whose attributes are swapped
+    swaps: dict[str, str] = field(default_factory=dict)  # reference name -> "medkern.module:func"
+    # count every collected test ("all") or only the tests that call a swapped
+    # function at least once ("touched"): the issue counts test_filters whole and
+    # the interpolation/measurements modules over what medkern provides
+    count: str = "all"
+
+
+def _same(module: str, names: list[str]) -> dict[str, str]:
+    return {n: f"{module}:{n}" for n in names}
+
+
+_FILTERS = ["correlate1d", "convolve1d", "correlate", "convolve", "gaussian_filter1d",
+            "gaussian_filter", "uniform_filter1d", "uniform_filter", "minimum_filter1d",
+            "maximum_filter1d", "minimum_filter", "maximum_filter", "median_filter",
+            "rank_filter", "percentile_filter", "sobel", "prewitt", "laplace",
+            "gaussian_laplace", "gaussian_gradient_magnitude", "generic_filter"]
+_INTERPOLATION = ["spline_filter1d", "spline_filter", "map_coordinates", "affine_transform",
+                  "geometric_transform", "shift", "zoom", "rotate"]
+_MEASUREMENTS = ["sum", "sum_labels", "mean", "variance", "standard_deviation", "minimum",
+                 "maximum", "minimum_position", "maximum_position", "extrema",
+                 "center_of_mass", "histogram"]
+
+# every scipy.ndimage function medkern provides, swapped in every SciPy suite:
+# a test of one function often builds its expected value with another
+NDIMAGE = {**_same("medkern.filters", _FILTERS),
+           **_same("medkern.interpolation", _INTERPOLATION),
+           **_same("medkern.measurements", _MEASUREMENTS),
+           "label": "medkern.segmentation:label"}
+_NDI_TARGETS = ("scipy.ndimage",)
+
+SUITES: dict[str, Suite] = {s.name: s for s in [
+    Suite("scipy.ndimage/test_filters", "scipy.ndimage.tests.test_filters", _NDI_TARGETS, NDIMAGE),
+    Suite("scipy.ndimage/test_interpolation", "scipy.ndimage.tests.test_interpolation",
+          _NDI_TARGETS, NDIMAGE, count="touched"),
+    Suite("scipy.ndimage/test_measurements", "scipy.ndimage.tests.test_measurements",
+          _NDI_TARGETS, NDIMAGE, count="touched"),
+    # scikit-image calls scipy.ndimage at run time (``ndi.gaussian_filter`` inside
+    # ``skimage.filters.gaussian``): its own tests then exercise medkern underneath.
+    # Area issues add their skimage modules here with swaps of skimage names
+    # (targets=("skimage.filters",), swaps={"threshold_otsu": "medkern....:threshold_otsu"}).
+    Suite("skimage/filters/test_gaussian", "skimage.filters.tests.test_gaussian",
+          _NDI_TARGETS, NDIMAGE, count="touched"),
+    Suite("skimage/filters/test_edges", "skimage.filters.tests.test_edges",
+          _NDI_TARGETS, NDIMAGE, count="touched"),
+]}
+
+DEFAULT = ["scipy.ndimage/test_filters", "scipy.ndimage/test_interpolation",
+           "scipy.ndimage/test_measurements"]
