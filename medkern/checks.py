@@ -16,6 +16,16 @@ import numpy as np
 from .arrays import SUPPORTED_DTYPES, DeviceArray
 from .interop import HALF, dtype_name
 
+class ArgumentError(ValueError, RuntimeError):
+    """A bad argument where SciPy raises ``RuntimeError``.
+
+    medkern's message names the parameter; deriving from ``RuntimeError`` too keeps
+    SciPy's contract, so code written against ``scipy.ndimage`` that catches
+    ``RuntimeError`` (sequence arguments of the wrong length, a mode sequence where
+    one mode is allowed, a real ``output`` for a complex result) catches it here.
+    """
+
+
 #: The supported dtypes in native byte order (a set: one hash look-up).
 _NATIVE_SUPPORTED = frozenset(SUPPORTED_DTYPES)
 

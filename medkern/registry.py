@@ -56,9 +56,11 @@ MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
 FLOAT_DTYPES = ("float32", "float64")
 INT_DTYPES = ("uint8", "uint16", "int16")
 DTYPES = FLOAT_DTYPES + INT_DTYPES
+#: The linear filters also take complex input (and weights), as SciPy's do.
+COMPLEX_DTYPES = ("complex64", "complex128")
 
 #: Relative tolerance (to the reference's largest magnitude) per dtype; integers exact.
-TOLERANCE = {"float32": 1e-5, "float64": 1e-10, "uint8": 0, "uint16": 0, "int16": 0,
+TOLERANCE = {"float32": 1e-5, "float64": 1e-10, "complex64": 1e-5, "complex128": 1e-10, "uint8": 0, "uint16": 0, "int16": 0,
              "int8": 0, "int32": 0, "uint32": 0, "int64": 0, "uint64": 0, "bool": 0}
 
 
@@ -163,12 +165,13 @@ class Algorithm:
         b = np.asarray(ref)
         if a.shape != b.shape:
             return float("inf")
-        diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
-        nan_a, nan_b = np.isnan(a.astype(np.float64)), np.isnan(b.astype(np.float64))
+        wide = np.complex128 if "c" in (a.dtype.kind, b.dtype.kind) else np.float64
+        diff = np.abs(a.astype(wide) - b.astype(wide))
+        nan_a, nan_b = np.isnan(a.astype(wide)), np.isnan(b.astype(wide))
         if np.any(nan_a != nan_b):
             return float("inf")
         diff = np.where(nan_a, 0.0, diff)
-        if b.dtype.kind == "f":
+        if b.dtype.kind in "fc":
             scale = max(float(np.nanmax(np.abs(b))) if b.size else 0.0, 1e-30)
             return float(diff.max() / scale) if diff.size else 0.0
         return float(diff.max()) if diff.size else 0.0

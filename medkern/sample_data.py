@@ -20,6 +20,11 @@ RANGES = {
 def _to_dtype(unit: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Map values in [0, 1] onto the dtype's range."""
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        # the real part as the float dtype; the imaginary part a mirrored copy, so the
+        # two parts differ everywhere but share the range
+        part = np.dtype(f"float{dtype.itemsize * 4}")
+        return (_to_dtype(unit, part) + 1j * _to_dtype(unit[::-1, ...], part)).astype(dtype)
     lo, hi = RANGES[dtype.name]
     vals = lo + unit * (hi - lo)
     if dtype.kind in "iu":

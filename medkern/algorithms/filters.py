@@ -37,6 +37,7 @@ from ..kernels import window as kwindow
 from ..runtime import taichi_errors as ti_errors
 from ..typing import (ArrayInput, ArrayResult, AxesArg, FloatOrSeq, IntOrSeq, ModeArg,
                       OutputArg, like_input)
+from . import filters_complex as fc
 from .job import Job
 
 __all__ = [
@@ -195,6 +196,9 @@ def correlate1d(input: ArrayInput, weights: npt.ArrayLike, axis: int = -1,
     >>> mf.correlate1d(np.array([2, 8, 0, 4, 1, 9, 9, 0]), [1, 3])
     array([ 8, 26,  8, 12,  7, 28, 36,  9])
     """
+    if fc.is_complex(input) or fc.is_complex(weights):
+        return fc.weighted(correlate1d, input, weights, output, cval, conjugate=True,
+                           axis=axis, mode=mode, origin=origin)
     job = Job(input, output)
     w = checks.weights_array(weights, 1, "weights")
     ax = checks.axis(axis, job.ndim)
@@ -223,7 +227,13 @@ def convolve1d(input: ArrayInput, weights: npt.ArrayLike, axis: int = -1, output
     >>> mf.convolve1d(np.array([2, 8, 0, 4, 1, 9, 9, 0]), [1, 3])
     array([14, 24,  4, 13, 12, 36, 27,  0])
     """
-    w = checks.weights_array(weights, 1, "weights")[::-1]
+    if fc.is_complex(weights):
+        checks.weights_array(np.asarray(weights).real, 1, "weights")
+        # conjugated here so that correlate1d's conjugation cancels: convolutions do not
+        # conjugate complex weights
+        w = np.asarray(weights)[::-1].conj()
+    else:
+        w = checks.weights_array(weights, 1, "weights")[::-1]
     o = -checks.integer(origin, "origin")
     if w.size % 2 == 0:
         o -= 1
@@ -231,6 +241,10 @@ def convolve1d(input: ArrayInput, weights: npt.ArrayLike, axis: int = -1, output
 
 
 def _correlate_nd(input, weights, output, mode, cval, origin, axes, convolution: bool):
+    if fc.is_complex(input) or fc.is_complex(weights):
+        return fc.weighted(lambda x, w, output, cval: _correlate_nd(
+            x, w, output, mode, cval, origin, axes, convolution),
+            input, weights, output, cval, conjugate=not convolution)
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
     w = checks.weights_array(weights, len(ax), "weights")
@@ -241,6 +255,10 @@ def _correlate_nd(input, weights, output, mode, cval, origin, axes, convolution:
     origins = _footprint_origins(job, w.shape, origin, ax, convolution)
     # SciPy drops taps whose |weight| <= DBL_EPSILON and sums the rest in C order
     keep = np.abs(w) > np.finfo(np.float64).eps
+    if not keep.any():
+        out = job.buffer()
+        job.launch(dsl.pointwise(kf.zero, (job.in_dtype,), job.out_dtype, np.float64), job.src, out)
+        return job.finish(out)
     offsets = _footprint_offsets(job, keep, origins, ax)
     taps = tuple(float(v) for v in w[keep])
     kern = dsl.stencil_fold(offsets, taps, "sum", m, job.in_dtype, job.out_dtype, job.compute())
@@ -332,6 +350,9 @@ def gaussian_filter1d(input: ArrayInput, sigma: float, axis: int = -1, order: in
     (or below 1e-15) returns a copy, as :func:`gaussian_filter` does for that
     axis (SciPy raises ``ZeroDivisionError``).
     """
+    if fc.is_complex(input):
+        return fc.by_parts(gaussian_filter1d, input, output, cval, promote=True, sigma=sigma,
+                           axis=axis, order=order, mode=mode, truncate=truncate, radius=radius)
     job = Job(input, output)
     ax = checks.axis(axis, job.ndim)
     s = checks.nonneg_real(sigma, "sigma")
@@ -391,6 +412,9 @@ def gaussian_filter(input: ArrayInput, sigma: FloatOrSeq, order: IntOrSeq = 0,
     >>> mf.gaussian_filter(a, sigma=1).round(1)[0]
     array([ 5.1,  6.4,  8.3, 10.1, 11.4], dtype=float32)
     """
+    if fc.is_complex(input):
+        return fc.by_parts(gaussian_filter, input, output, cval, promote=False, sigma=sigma,
+                           order=order, mode=mode, truncate=truncate, radius=radius, axes=axes)
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
     n = len(ax)
@@ -403,7 +427,7 @@ def gaussian_filter(input: ArrayInput, sigma: FloatOrSeq, order: IntOrSeq = 0,
     return job.finish(job.chain(_gaussian_passes(job, sigmas, orders, modes, t, radii, ax), cv))
 
 
-def _full_sigmas(job: Job, sigma: Any, ax: Sequence[int], order: int) -> list[float]:
+def _full_sigmas(ndim: int, sigma: Any, ax: Sequence[int], order: int) -> list[float]:
     """One sigma per dimension, as SciPy hands them to ``gaussian_filter``.
 
     ``gaussian_laplace`` (order 2) gives the filtered axes their sigma (in the
@@ -412,11 +436,11 @@ def _full_sigmas(job: Job, sigma: Any, ax: Sequence[int], order: int) -> list[fl
     so its sigma is a scalar or one per dimension.
     """
     if order == 1:
-        return [checks.nonneg_real(v, "sigma") for v in checks.per_axis(sigma, job.ndim, "sigma")]
+        return [checks.nonneg_real(v, "sigma") for v in checks.per_axis(sigma, ndim, "sigma")]
     s = [checks.nonneg_real(v, "sigma") for v in checks.per_axis(sigma, len(ax), "sigma")]
-    if len(ax) == job.ndim:
+    if len(ax) == ndim:
         return s
-    full = [0.0] * job.ndim
+    full = [0.0] * ndim
     for v, a in zip(s, ax):
         full[a] = v
     return full
@@ -424,9 +448,27 @@ def _full_sigmas(job: Job, sigma: Any, ax: Sequence[int], order: int) -> list[fl
 
 def _derivative_sum(input, sigma, output, mode, cval, axes, truncate, radius, order: int):
     """Gaussian derivatives per axis combined as SciPy's generic_laplace/gradient do."""
+    if fc.is_complex(input):
+        if order == 2:  # linear: the parts separately
+            return fc.by_parts(_derivative_sum_real, input, output, cval, promote=False,
+                               sigma=sigma, mode=mode, axes=axes, truncate=truncate,
+                               radius=radius, order=order)
+        x = np.asarray(input)
+        sig = _full_sigmas(x.ndim, sigma, checks.axes(axes, x.ndim), order)
+
+        def derivative(x, axis, mode, dtype):
+            orders = [int(d == axis) for d in range(x.ndim)]
+            return gaussian_filter(x, sig, orders, dtype, mode, cval, truncate, radius=radius)
+
+        return fc.gradient_magnitude(derivative, x, output, axes,
+                                     lambda n: checks.modes(mode, n))
+    return _derivative_sum_real(input, sigma, output, mode, cval, axes, truncate, radius, order)
+
+
+def _derivative_sum_real(input, sigma, output, mode, cval, axes, truncate, radius, order: int):
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
-    sig = _full_sigmas(job, sigma, ax, order)
+    sig = _full_sigmas(job.ndim, sigma, ax, order)
     modes = checks.modes(mode, len(ax))
     t = checks.nonneg_real(truncate, "truncate")
     radii = checks.per_axis(radius, job.ndim, "radius")
@@ -543,6 +585,9 @@ def uniform_filter1d(input: ArrayInput, size: int, axis: int = -1, output: Outpu
     Reference: :func:`scipy.ndimage.uniform_filter1d`: the same float64 running
     sum, so integer outputs are identical.
     """
+    if fc.is_complex(input):
+        return fc.by_parts(uniform_filter1d, input, output, cval, promote=True, size=size,
+                           axis=axis, mode=mode, origin=origin)
     job = Job(input, output)
     sz = checks.window_size(size)
     ax = checks.axis(axis, job.ndim)
@@ -580,6 +625,9 @@ def uniform_filter(input: ArrayInput, size: IntOrSeq = 3, output: OutputArg = No
     -----
     Reference: :func:`scipy.ndimage.uniform_filter`.
     """
+    if fc.is_complex(input):
+        return fc.by_parts(uniform_filter, input, output, cval, promote=True, size=size,
+                           mode=mode, origin=origin, axes=axes)
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
     n = len(ax)
@@ -1076,6 +1124,9 @@ def _window_order_statistic(job: Job, reduction: str, offsets: tuple, mode: str,
 
 # =========================================================================== derivatives
 def _edge_filter(input, axis, output, mode, cval, smooth: Sequence[int]) -> ArrayResult:
+    if fc.is_complex(input):
+        return fc.by_parts(_edge_filter, input, output, cval, promote=False, axis=axis,
+                           mode=mode, smooth=smooth)
     job = Job(input, output)
     ax = checks.axis(axis, job.ndim)
     modes = checks.modes(mode, job.ndim)
@@ -1146,6 +1197,8 @@ def laplace(input: ArrayInput, output: OutputArg = None, mode: ModeArg = "reflec
     -----
     Reference: :func:`scipy.ndimage.laplace`.
     """
+    if fc.is_complex(input):
+        return fc.by_parts(laplace, input, output, cval, promote=False, mode=mode, axes=axes)
     job = Job(input, output)
     ax = checks.axes(axes, job.ndim)
     modes = checks.modes(mode, len(ax))

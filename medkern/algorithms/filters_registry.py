@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.ndimage as ndi
 
-from ..registry import MODES, Algorithm, register
+from ..registry import COMPLEX_DTYPES, DTYPES, MODES, Algorithm, register
 from ..kernels import filters as kf
 from . import filters as f
 
@@ -23,7 +23,15 @@ def _modes(**kw):
     return tuple(dict(kw, mode=m, **({"cval": 7.0} if m == "constant" else {})) for m in MODES)
 
 
+#: SciPy filters complex input (and weights) with these: parity in complex dtypes too
+_LINEAR = {"correlate", "convolve", "correlate1d", "convolve1d", "gaussian_filter",
+           "gaussian_filter1d", "uniform_filter", "uniform_filter1d", "sobel", "prewitt",
+           "laplace", "gaussian_laplace", "gaussian_gradient_magnitude"}
+
+
 def _entry(name, bench_kwargs, cases, **extra):
+    if name in _LINEAR:
+        extra.setdefault("dtypes", DTYPES + COMPLEX_DTYPES)
     register(Algorithm(name=name, area="filters", func=getattr(f, name),
                        reference=getattr(ndi, name), reference_name=f"scipy.ndimage.{name}",
                        bench_kwargs=bench_kwargs, cases=tuple(cases), **extra))
@@ -67,14 +75,18 @@ _entry("correlate", {"weights": {"_2d": _W2, "_3d": _W3}},
        _modes(weights={"_2d": _W2, "_3d": _W3}) + (
            {"weights": {"_2d": _W9, "_3d": _W5}, "mode": "wrap"},
            {"weights": _W2, "axes": (2, 0), "origin": (1, 0), "_ndim": 3},
+           {"weights": {"_2d": _W2 * (1 - 0.5j), "_3d": _W3 - 0.25j}, "mode": "constant", "cval": 2.0},
            {"weights": {"_2d": _W2, "_3d": _W3}, "origin": -1}))
 _entry("convolve", {"weights": {"_2d": _W2, "_3d": _W3}},
-       _modes(weights={"_2d": _W2, "_3d": _W3}) + ({"weights": {"_2d": _W2, "_3d": _W3}, "origin": -1},))
+       _modes(weights={"_2d": _W2, "_3d": _W3}) + ({"weights": {"_2d": _W2 + 1j * _W2[::-1], "_3d": _W3 * 1j}},
+                                                 {"weights": {"_2d": _W2, "_3d": _W3}, "origin": -1}))
 _entry("correlate1d", {"weights": [1.0, 2.0, 4.0, 2.0, 1.0]},
        _modes(weights=[1.0, -3.0, 0.5, 2.0]) + ({"weights": [0.25, 0.5, 0.25], "axis": 0},
+                                                 {"weights": [1 + 2j, -0.5j, 3.0], "mode": "wrap"},
                                                  {"weights": [-1.0, 0.0, 1.0], "origin": 1}))
 _entry("convolve1d", {"weights": [1.0, 2.0, 4.0, 2.0, 1.0]},
-       _modes(weights=[1.0, -3.0, 0.5, 2.0]) + ({"weights": [3.0, 1.0, 4.0], "origin": -1, "axis": 0},))
+       _modes(weights=[1.0, -3.0, 0.5, 2.0]) + ({"weights": [2 - 1j, 0.5, 1j, 1.0], "origin": 1},
+                                                 {"weights": [3.0, 1.0, 4.0], "origin": -1, "axis": 0}))
 _entry("sobel", {}, _modes() + ({"axis": 0},))
 _entry("prewitt", {}, _modes() + ({"axis": 0},))
 _entry("laplace", {}, _modes() + ({"mode": ("wrap", "nearest", "reflect")[:2], "_ndim": 2},
