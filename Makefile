@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # or TORCH= to skip. A failed install only makes the interop tests skip.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup compare test test-cpu test-vulkan vulkan-driver bench-quick gpu-wheels clean
+.PHONY: setup compare test test-cpu test-vulkan vulkan-driver bench-quick gpu-wheels clean reference-suites
 
 setup: $(STAMP)
 
@@ -49,6 +49,17 @@ vulkan-driver:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers libvulkan1 >/dev/null; } \
 	    || echo "vulkan-driver: apt-get could not install mesa-vulkan-drivers (the Vulkan run will say so)"; \
 	fi
+
+# The references' own test suites with medkern swapped in (tests/reference_suites/run.py):
+# SciPy's ndimage test_filters/test_interpolation/test_measurements on the CPU arch, then
+# on Vulkan when there is a device. Not part of `make test` (tens of minutes on 2 cores).
+REFSUITE_ARGS ?=
+reference-suites: $(STAMP)
+	@status=0; $(PY) tests/reference_suites/run.py --arch cpu $(REFSUITE_ARGS) || status=1; \
+	if MEDKERN_ARCH=vulkan $(PY) -c "import medkern; medkern.init()" 2>/dev/null; then \
+	  $(PY) tests/reference_suites/run.py --arch vulkan $(REFSUITE_ARGS) || status=1; \
+	else echo "reference-suites: no Vulkan device here; the Vulkan run is skipped"; fi; \
+	exit $$status
 
 # asv refuses to run before `asv machine` has described this machine (~/.asv-machine.json)
 bench-quick: $(STAMP)

@@ -83,7 +83,9 @@ def _pytest_command(suite: Suite, workers: str) -> tuple[list[str], Path]:
         rel = suite.test_module.replace(".", "/")  # skimage.filters.tests.test_gaussian
         parts = rel.split("/")
         path = root / "tests" / "skimage" / "/".join(p for p in parts[1:] if p != "tests")
-        args += ["-c", str(root / "pyproject.toml"), "--rootdir", str(root), f"{path}.py"]
+        # tests/conftest.py above only installs a terminal reporter (pytest-pretty): not loaded
+        args += ["-c", str(root / "pyproject.toml"), "--rootdir", str(root),
+                 "--confcutdir", str(root / "tests" / "skimage"), f"{path}.py"]
         return args, root
     # SciPy's tests ship inside the wheel and run by module name
     args += ["-c", os.devnull, "--pyargs", suite.test_module]
