@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make compare   set up .venv, run `medkern compare` (on the GPU if there is one, else the CPU)
 #   make test      set up .venv, run the test suite on the CPU arch, then again on Vulkan
-#                  (all but the `exhaustive` extra-dtype parity cases)
+#                  (all but the `exhaustive` extra-dtype parity cases and the `host`
+#                  modules: argument checks, file formats, CLI, docs)
 #                  (as root it first installs Mesa's software Vulkan driver, as CI needs)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -41,7 +42,7 @@ test-cpu: $(STAMP)
 # as root); says so and stops otherwise.
 test-vulkan: $(STAMP) vulkan-driver
 	@if MEDKERN_ARCH=vulkan $(PY) -c "import medkern; medkern.init()" 2>/dev/null; then \
-	  MEDKERN_ARCH=vulkan $(PY) -m pytest -n auto -m "not slow and not exhaustive" $(PYTEST_ARGS); \
+	  MEDKERN_ARCH=vulkan $(PY) -m pytest -n auto -m "not slow and not exhaustive and not host" $(PYTEST_ARGS); \
 	else echo "test-vulkan: no Vulkan device here (as root, 'make vulkan-driver' installs Mesa's); skipped"; fi
 
 vulkan-driver:

@@ -20,6 +20,9 @@ import medkern.filters as mf
 import medkern.measurements as mm
 from medkern import registry
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 W1 = [1.0, 2.0, -1.0]
 W2 = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 0.25]])
 

@@ -15,6 +15,9 @@ from pydicom.data import get_testdata_file
 from medkern import cli, compare, registry
 from medkern.registry import Algorithm
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 CT5N = os.path.join(os.path.dirname(get_testdata_file("CT_small.dcm")), "dicomdirtests",
                     "98892001", "CT5N")
 

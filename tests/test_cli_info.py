@@ -12,6 +12,9 @@ from pydicom.uid import generate_uid
 
 from medkern import cli
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 CT_UID = "1.3.6.1.4.1.5962.1.3.1.1.20040119072730.12322"
 MR_UID = "1.3.6.1.4.1.5962.1.3.4.1.20040826185059.5457"
 

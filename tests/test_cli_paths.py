@@ -19,6 +19,9 @@ from medkern import cli, registry
 from medkern.io import DicomWarning, list_series
 from test_cli_info import stored_values, write_series
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 TEST_FILES = os.path.dirname(get_testdata_file("CT_small.dcm"))
 CT5N = os.path.join(TEST_FILES, "dicomdirtests", "98892001", "CT5N")
 CT5N_UID = "1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.6"

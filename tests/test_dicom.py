@@ -22,6 +22,9 @@ import medkern.volume
 from medkern import Volume
 from medkern.io import DicomError, list_series, load, read_dicom, write_dicom
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 
 def data(name: str) -> str:
     path = get_testdata_file(name, download=False)

@@ -33,6 +33,9 @@ from pydicom.uid import generate_uid
 from medkern import Volume
 from medkern.io import DicomError, DicomWarning, list_series, read_dicom, write_dicom
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 
 def data(name: str) -> str:
     path = get_testdata_file(name, download=False)

@@ -11,6 +11,9 @@ from pydicom.data import get_testdata_file
 from medkern.io import read_dicom
 from test_cli_info import stored_values, write_series
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 LOGGER = "medkern.io.dicom"
 
 

@@ -13,6 +13,9 @@ import pytest
 import medkern
 from medkern import registry
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 #: Modules whose import needs something optional or that are programs, not libraries.
 _SKIP = {"medkern.__main__"}
 

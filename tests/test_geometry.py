@@ -18,6 +18,9 @@ from medkern import Volume, reorient
 from medkern.io import read_dicom
 from medkern.volume import AXIAL
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 DATA_DIR = os.path.dirname(get_testdata_file("CT_small.dcm", download=False))
 DIRTESTS = os.path.join(DATA_DIR, "dicomdirtests")
 # pydicom's image series that form clean volumes, and single images (CT, MR)

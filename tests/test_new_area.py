@@ -12,6 +12,9 @@ import textwrap
 
 import pytest
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: The throw-away area: one function (a medkern kernel through Job) and its registration.

@@ -18,6 +18,9 @@ from medkern.io import (NiftiWarning, format_of, read, read_dicom, read_nifti, w
 
 from test_geometry import SERIES, all_indices, sitk_read, write_oblique_series
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 NIB_DATA = os.path.join(os.path.dirname(nib.__file__), "tests", "data")
 NIB_IMAGES = ["anatomical.nii", "example4d.nii.gz", "example_nifti2.nii.gz", "standard.nii.gz",
               "functional.nii", "reoriented_anat_moved.nii", "resampled_anat_moved.nii"]

@@ -21,6 +21,9 @@ from medkern import Volume
 from medkern.io import DicomError, read_dicom
 from medkern.io.rtstruct import ROI, RTStructWarning, rtstruct_to_labels, rtstruct_to_masks
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 RTSTRUCT_FILE = get_testdata_file("rtstruct.dcm", download=False)
 RTSTRUCT_FOR = "1.2.826.0.1.3680043.8.498.2010020400001.2"
 CT_SOP = "1.2.840.10008.5.1.4.1.1.2"

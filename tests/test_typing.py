@@ -15,6 +15,9 @@ import medkern.interpolation as mi
 import medkern.measurements as mm
 from medkern.algorithms import custom, filters as algorithm_filters
 
+# host-side code (no kernel of its own): the Vulkan run leaves it to the CPU run
+pytestmark = pytest.mark.host
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
