@@ -292,7 +292,9 @@ def _supported(dt: np.dtype, what: str) -> np.dtype:
     if dt.newbyteorder("=") not in SUPPORTED_DTYPES:
         raise TypeError(f"{what} is not supported (supported: "
                         f"{', '.join(d.name for d in SUPPORTED_DTYPES)}, and float16)")
-    return dt.newbyteorder("=")
+    # a native dtype as it is: newbyteorder makes a new (equal) object, and a result's
+    # dtype should be numpy's own (`out.dtype is np.dtype('f')`, as SciPy's results)
+    return dt if dt.isnative else dt.newbyteorder("=")
 
 
 def output(value: Any, shape: tuple[int, ...], in_dtype: np.dtype, device: bool,

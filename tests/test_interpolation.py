@@ -317,3 +317,104 @@ def test_bad_types():
         mi.geometric_transform(X2, 3)
     with pytest.raises(TypeError, match="input"):
         mi.zoom(X2.astype(bool), 2.0)
+
+
+# ------------------------------------------------------------------ complex input, 0-d, dtypes
+def _complex_image(dtype, seed=4):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(9, 11)) + 1j * rng.normal(size=(9, 11))).astype(dtype)
+
+
+def _geo_map(o):
+    return (o[0] * 0.8 + 0.2, o[1] - 0.6)
+
+
+COMPLEX_CALLS = {
+    "shift": lambda f, x, **kw: f(x, (0.4, -1.3), **kw),
+    "zoom": lambda f, x, **kw: f(x, (1.6, 0.7), **kw),
+    "affine_transform": lambda f, x, **kw: f(x, MAT[2], (0.5, -1.0), **kw),
+    "affine_transform (diagonal)": lambda f, x, **kw: f(x, [0.8, 1.2], 0.5, **kw),
+    "map_coordinates": lambda f, x, **kw: f(
+        x, np.random.default_rng(1).uniform(-2, 11, (2, 5, 6)), **kw),
+    "geometric_transform": lambda f, x, **kw: f(x, _geo_map, (7, 12), **kw),
+    "rotate": lambda f, x, **kw: f(x, 23.0, **kw),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("order", [0, 1, 3, 5])
+@pytest.mark.parametrize("name", list(COMPLEX_CALLS))
+def test_complex_input_is_its_parts_like_scipy(name, order, dtype):
+    # SciPy resamples the real and imaginary parts separately, each with its part of cval
+    x = _complex_image(dtype)
+    fn = name.split()[0]
+    kw = dict(order=order, mode="constant" if order % 2 else "nearest", cval=2.0 - 3.0j)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The behavior of affine_transform", UserWarning)
+        ours = COMPLEX_CALLS[name](getattr(mi, fn), x, **kw)
+        ref = COMPLEX_CALLS[name](getattr(ndi, fn), x, **kw)
+    assert ours.dtype == ref.dtype == dtype and ours.shape == ref.shape
+    tol = 1e-12 if dtype == np.complex128 else 1e-6
+    np.testing.assert_allclose(ours, ref, rtol=tol, atol=tol)
+
+
+def test_complex_prefilters_and_warp():
+    x = _complex_image(np.complex128)
+    for mode in ("mirror", "grid-wrap"):
+        with pytest.warns(UserWarning, match="promoting specified output dtype to complex"):
+            ours = mi.spline_filter(x, 3, mode=mode)  # SciPy warns for its default float64
+        with pytest.warns(UserWarning, match="promoting specified output dtype to complex"):
+            ref = ndi.spline_filter(x, 3, mode=mode)
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12)
+        ours = mi.spline_filter1d(x, 4, axis=0, output=np.complex64, mode=mode)
+        ref = ndi.spline_filter1d(x, 4, axis=0, output=np.complex64, mode=mode)
+        assert ours.dtype == np.complex64
+        np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)
+    disp = np.random.default_rng(2).uniform(-1.5, 1.5, (2, *x.shape))
+    np.testing.assert_allclose(mi.warp(x, disp, order=3, cval=1j),
+                               ndi.map_coordinates(x, np.indices(x.shape) + disp, order=3, cval=1j),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_complex_output_rules_like_scipy():
+    x = _complex_image(np.complex64)
+    out = np.zeros(x.shape, np.complex128)
+    assert mi.shift(x, 1.5, output=out) is out  # written in place, the parts as strided views
+    np.testing.assert_allclose(out, ndi.shift(x, 1.5, output=np.complex128), rtol=1e-12)
+    # a real dtype object is promoted with SciPy's warning; a real name or array is refused
+    with pytest.warns(UserWarning, match="promoting"):
+        assert mi.zoom(x, 2, output=np.float32).dtype == np.complex64
+    with pytest.raises(ValueError, match="output"):
+        mi.zoom(x, 2, output="f")
+    with pytest.raises(ValueError, match="output"):
+        mi.shift(x, 1, output=np.zeros(x.shape, np.float64))
+    with pytest.raises(ValueError, match="output"):  # the shape is checked by the part's call
+        mi.shift(x, 1, output=np.zeros((3, 3), np.complex64))
+    with pytest.raises(TypeError, match="cval"):
+        mi.shift(x, 1, cval="a")
+    assert mi.shift([[1 + 1j, 2]], (0, 1), order=1).tolist() == [[0j, 1 + 1j]]  # a sequence too
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "float32", "float64"])
+def test_spline_filter_of_a_0d_array_is_its_value(dtype):
+    x = np.ones((), dtype)
+    for output in (np.float64, dtype, np.float32):
+        ours, ref = mi.spline_filter(x, 3, output=output), ndi.spline_filter(x, 3, output=output)
+        assert isinstance(ours, np.ndarray) and ours.shape == () and ours.dtype == ref.dtype
+        assert ours == ref
+    out = np.zeros((), np.float32)
+    assert mi.spline_filter(np.array(2.5), 2, output=out) is out and out == 2.5
+    with pytest.raises(ValueError, match="order"):
+        mi.spline_filter(x, 1)
+
+
+@pytest.mark.parametrize("name, call", [
+    ("map_coordinates", lambda f, o: f(np.array([[1]]), np.indices((1, 1)), output=o)),
+    ("affine_transform", lambda f, o: f(np.array([1]), [[1]], output=o)),
+    ("zoom", lambda f, o: f(np.arange(4.0), 2, output=o)),
+])
+def test_output_dtype_name_gives_numpys_dtype_object(name, call):
+    # SciPy's results carry numpy's own dtype object (`out.dtype is np.dtype('f')`)
+    for o in ("f", np.float32, np.dtype(np.float32)):
+        out = call(getattr(mi, name), o)
+        assert out.dtype is np.dtype("f") and out.dtype is call(getattr(ndi, name), o).dtype

@@ -89,9 +89,18 @@ def test_lists_float16_and_mixed_signs():
 def test_trivial_inputs():
     for x in (np.zeros((5, 6)), np.ones((5, 6, 2)), np.ones(1), np.zeros(1), np.ones((1, 1))):
         same(ms.label(x), ndi.label(x))
-    for x in (np.zeros((0,)), np.zeros((3, 0)), np.array(2.0)):  # SciPy answers these;
-        with pytest.raises(ValueError, match="input"):  # medkern refuses them everywhere
-            ms.label(x)
+    # no element: no feature; a 0-d array: one label if nonzero (as SciPy, output= too)
+    for x in (np.zeros((0,)), np.zeros((3, 0)), np.array(2.0), np.array(0), np.array(True)):
+        for output in (None, np.uint8, "f"):
+            same(ms.label(x, output=output), ndi.label(x, output=output))
+    out = np.zeros((), np.int16)
+    assert ms.label(np.array(7), output=out) == 1 and out == 1
+    with pytest.raises(ValueError, match="structure"):
+        ms.label(np.array(1.0), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="output"):
+        ms.label(np.zeros((0, 3)), output=np.zeros((3, 0), np.int32))
+    with pytest.raises(ValueError, match="input"):
+        ms.label(np.zeros((0, 2, 2, 2)))
     one = np.zeros((7, 8, 9), bool)
     one[6, 7, 8] = True  # a single voxel in the last corner
     same(ms.label(one), ndi.label(one))

@@ -27,8 +27,14 @@ Volumes: a :class:`~medkern.Volume` in gives a Volume on the grid that was sampl
 and ``geometric_transform``, whose samples form no grid of the input's space: they return
 the plain array.
 
+Complex input (a numpy array or sequence) is resampled as SciPy does it: the real and
+imaginary parts one after the other, each with its part of ``cval``, into a complex result
+(SciPy's ``output=`` rules for it: :func:`_complex_output`). A 0-d input to
+:func:`spline_filter` has nothing to filter: its value is returned in ``output``'s dtype,
+as SciPy does.
+
 Deviations from SciPy: bad arguments raise ``ValueError``/``TypeError`` naming the
-parameter where SciPy raises ``RuntimeError``; complex and bool inputs are rejected; arrays
+parameter where SciPy raises ``RuntimeError``; bool inputs are rejected; arrays
 are 1-3 D; ``geometric_transform`` takes a ``ti.func`` (compiled into the kernel) as well as
 a Python callable (evaluated on the host for every output index, as SciPy does, then
 sampled like ``map_coordinates``); empty outputs (a ``zoom`` to zero voxels) raise.
@@ -135,6 +141,102 @@ def _common(order: Any, mode: Any, cval: Any, prefilter: Any) -> tuple[int, str,
     return _order(order), checks.interp_mode(mode), checks.cval(cval), bool(prefilter)
 
 
+def _is_complex(input: Any) -> bool:
+    """Whether ``input`` is a complex numpy array or a sequence holding complex numbers
+    (a DeviceArray, Volume or another library's array is real here)."""
+    if isinstance(input, np.ndarray):
+        return input.dtype.kind == "c"
+    if isinstance(input, (list, tuple, complex)):
+        return bool(np.iscomplexobj(input))
+    return False
+
+
+def _complex_output(output: Any, dtype: np.dtype) -> tuple[np.dtype, np.ndarray | None]:
+    """The complex result's dtype and target array for complex input of ``dtype``, by
+    SciPy's rules (``_ni_support._get_output`` with ``complex_output=True``).
+
+    ``None``: ``promote_types(dtype, complex64)``. A dtype object or class that is real is
+    promoted to complex with SciPy's ``UserWarning``; a real dtype *name* (``'f'``) or a
+    real array is refused (SciPy raises ``RuntimeError`` there; here ``ValueError``).
+    """
+    if output is None:
+        return np.promote_types(dtype, np.complex64), None
+    if isinstance(output, np.ndarray):
+        if output.dtype.kind != "c":
+            raise ValueError(f"output has dtype {output.dtype}: the result of complex input "
+                             "needs an array of complex dtype (SciPy: output must have complex "
+                             "dtype)")
+        if not output.flags.writeable:
+            raise ValueError("output is read-only")
+        return output.dtype, output
+    if isinstance(output, (type, np.dtype)):
+        try:
+            dt = np.dtype(output)
+        except TypeError:
+            raise TypeError(f"output must be None, a dtype or an array, got {output!r}") from None
+        if dt.kind != "c":
+            warnings.warn("promoting specified output dtype to complex", stacklevel=3)
+            dt = np.promote_types(dt, np.complex64)
+        return dt, None
+    if isinstance(output, str):
+        try:
+            dt = np.dtype(output)
+        except TypeError:
+            raise TypeError(f"output dtype {output!r} is not a dtype") from None
+        if dt.kind != "c":
+            raise ValueError(f"output dtype {output!r} is real: the result of complex input "
+                             "needs a complex dtype (SciPy: output must have complex dtype)")
+        return dt, None
+    raise TypeError(f"output must be None, a dtype or an array, got {type(output).__name__}")
+
+
+_NO_CVAL = object()
+
+
+def _complex_parts(func: Callable[..., Any], input: Any, output: Any, cval: Any = _NO_CVAL,
+                   **kwargs: Any) -> np.ndarray:
+    """``func`` (a public function of this module) of complex ``input``, as SciPy computes
+    it: ``func`` of the real part, then of the imaginary part (each with its part of a
+    complex ``cval``), each into its part of the complex result."""
+    x = np.asarray(input)
+    dt, target = _complex_output(output, x.dtype)
+    if cval is not _NO_CVAL:
+        try:
+            c = complex(cval)
+        except (TypeError, ValueError):
+            raise TypeError(f"cval must be a number, got {type(cval).__name__}") from None
+        parts_cval: tuple[dict, dict] = ({"cval": c.real}, {"cval": c.imag})
+    else:
+        parts_cval = ({}, {})
+    if target is not None:  # the parts of a complex array are (strided) real views
+        func(x.real, output=target.real, **parts_cval[0], **kwargs)
+        func(x.imag, output=target.imag, **parts_cval[1], **kwargs)
+        return target
+    part = np.finfo(dt).dtype  # complex64 -> float32, complex128 -> float64
+    re = func(x.real, output=part, **parts_cval[0], **kwargs)
+    im = func(x.imag, output=part, **parts_cval[1], **kwargs)
+    out = np.empty(np.shape(re), dt)
+    out.real = re
+    out.imag = im
+    return out
+
+
+def _zero_d_copy(input: Any, output: Any) -> Any:
+    """SciPy's result for a 0-d input of a prefilter: nothing to filter, the value in
+    ``output`` (a dtype: default float64; or a 0-d array written in place)."""
+    x = np.asarray(input)
+    # the dtype checks of every input (float16 is read as float32, as by Job)
+    checks.array((x.astype(np.float32) if x.dtype == np.float16 else x).reshape(1))
+    dt, target, cast = checks.output(output, (), x.dtype, False)
+    if isinstance(target, np.ndarray):
+        target[...] = x
+        return target
+    if target is not None:
+        raise TypeError("output must be a numpy array (or a dtype) for a 0-d input")
+    out = np.array(x, dtype=dt)
+    return out if cast is None else out.astype(cast)
+
+
 def _index_map(ndim: int, matrix: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """4 x 4 homogeneous map of (padded) output indices to input indices."""
     t = np.eye(4)
@@ -186,6 +288,8 @@ def spline_filter1d(input: ArrayInput, order: int = 3, axis: int = -1,
     >>> mi.spline_filter1d(np.array([0.0, 1.0, 0.0, 0.0]), order=3).round(3)
     array([-0.933,  1.867, -0.533,  0.267])
     """
+    if _is_complex(input):
+        return _complex_parts(spline_filter1d, input, output, order=order, axis=axis, mode=mode)
     job = Job(input, output)
     o = _order(order)
     ax = checks.axis(axis, job.ndim)
@@ -211,6 +315,8 @@ def spline_filter(input: ArrayInput, order: int = 3, output: OutputArg = np.floa
     Parameters
     ----------
     input : ndarray or DeviceArray
+        1-3 D real or complex array; a 0-d array has nothing to filter and comes back in
+        ``output``'s dtype (as in SciPy).
     order : int, optional
         Spline order, 2-5 (default 3).
     output : array, DeviceArray or dtype, optional
@@ -240,6 +346,12 @@ def spline_filter(input: ArrayInput, order: int = 3, output: OutputArg = np.floa
            [-1.125,  2.375, -1.125],
            [ 0.486, -1.125,  2.264]])
     """
+    if _is_complex(input):
+        return _complex_parts(spline_filter, input, output, order=order, mode=mode)
+    if np.ndim(input) == 0 and isinstance(input, (np.ndarray, np.generic, int, float)):
+        _order(order, minimum=2)
+        checks.interp_mode(mode)
+        return _zero_d_copy(input, output)
     job = Job(input, output)
     o = _order(order, minimum=2)
     m = checks.interp_mode(mode)
@@ -311,6 +423,9 @@ def map_coordinates(input: ArrayInput, coordinates: Any, output: OutputArg = Non
     >>> mi.map_coordinates(a, [[0.5, 2.0], [0.5, 1.0]], order=1)
     array([2., 7.])
     """
+    if _is_complex(input):
+        return _complex_parts(map_coordinates, input, output, cval, coordinates=coordinates,
+                              order=order, mode=mode, prefilter=prefilter)
     job = Job(input)
     o, m, cv, pre = _common(order, mode, cval, prefilter)
     if isinstance(coordinates, (list, tuple)):
@@ -381,6 +496,9 @@ def warp(input: ArrayInput, displacement: Any, output: OutputArg = None, order: 
     >>> mi.warp(a, d)[0]
     array([0.5, 1.5, 2.5, 0. ])
     """
+    if _is_complex(input):
+        return _complex_parts(warp, input, output, cval, displacement=displacement,
+                              order=order, mode=mode, prefilter=prefilter)
     job = Job(input, output)
     o, m, cv, pre = _common(order, mode, cval, prefilter)
     if isinstance(displacement, (list, tuple)):
@@ -452,6 +570,10 @@ def affine_transform(input: ArrayInput, matrix: npt.ArrayLike, offset: Any = 0.0
            [ 2.,  6., 10., 14.],
            [ 3.,  7., 11., 15.]])
     """
+    if _is_complex(input):
+        return _complex_parts(affine_transform, input, output, cval, matrix=matrix,
+                              offset=offset, output_shape=output_shape, order=order, mode=mode,
+                              prefilter=prefilter)
     job = Job(input)
     o, m, cv, pre = _common(order, mode, cval, prefilter)
     nd = job.ndim
@@ -562,6 +684,11 @@ def geometric_transform(input: ArrayInput, mapping: Callable[..., Any],
     """
     if extra_keywords is None:
         extra_keywords = {}
+    if _is_complex(input):
+        return _complex_parts(geometric_transform, input, output, cval, mapping=mapping,
+                              output_shape=output_shape, order=order, mode=mode,
+                              prefilter=prefilter, extra_arguments=extra_arguments,
+                              extra_keywords=extra_keywords)
     if not callable(mapping):
         raise TypeError(f"mapping must be a ti.func or a callable, got {type(mapping).__name__}")
     job = Job(input)
@@ -624,6 +751,9 @@ def shift(input: ArrayInput, shift: Any, output: OutputArg = None, order: int = 
     >>> mi.shift(np.array([0.0, 1.0, 2.0, 3.0]), 1.5, order=1)
     array([0. , 0. , 0.5, 1.5])
     """
+    if _is_complex(input):
+        return _complex_parts(globals()["shift"], input, output, cval, shift=shift, order=order,
+                              mode=mode, prefilter=prefilter)
     job = Job(input, output)
     o, m, cv, pre = _common(order, mode, cval, prefilter)
     s = np.array([checks.real(v, "shift") for v in checks.per_axis(shift, job.ndim, "shift")])
@@ -673,6 +803,9 @@ def zoom(input: ArrayInput, zoom: Any, output: OutputArg = None, order: int = 3,
     >>> mi.zoom(np.array([0.0, 1.0, 2.0]), 5 / 3, order=1)
     array([0. , 0.5, 1. , 1.5, 2. ])
     """
+    if _is_complex(input):
+        return _complex_parts(globals()["zoom"], input, output, cval, zoom=zoom, order=order,
+                              mode=mode, prefilter=prefilter, grid_mode=grid_mode)
     job = Job(input)
     o, m, cv, pre = _common(order, mode, cval, prefilter)
     zs = [checks.real(v, "zoom") for v in checks.per_axis(zoom, job.ndim, "zoom")]
@@ -742,6 +875,9 @@ def rotate(input: ArrayInput, angle: float, axes: Sequence[int] = (1, 0), reshap
            [1., 4.],
            [0., 3.]])
     """
+    if _is_complex(input):
+        return _complex_parts(rotate, input, output, cval, angle=angle, axes=axes,
+                              reshape=reshape, order=order, mode=mode, prefilter=prefilter)
     from scipy import special
 
     job = Job(input)

@@ -19,9 +19,19 @@ library's array, of any integer dtype or bool, of the input's shape or broadcast
 (dimensions of width 1; labels that would enlarge the input raise ``ValueError``, where
 SciPy broadcasts the input); labels are compared exactly (negative, above 2**31, uint64).
 ``index`` holds integers (bool and integral floats work too; ``1.5`` raises
-``ValueError``: SciPy would truncate it for some functions and not for others).
+``ValueError``: SciPy would truncate it for some functions and not for others). Float
+labels (numpy or device) are compared with ``index`` by value, as SciPy does (``2.5`` is a
+label then; NaN labels match nothing): they are numbered on the host first
+(:func:`medkern.algorithms.regions.float_label_codes`).
 Results are Python/numpy scalars or numpy arrays even for device input; per-label work runs
 as scatter kernels (:mod:`medkern.kernels.scatter`) with the data where it is.
+
+The input may also be what SciPy takes and the rest of medkern does not: bool data (0/1;
+minima and maxima are bool, a one-region sum int64, as numpy's), a 0-d array (one
+element; its position and centre of mass are ``()``) and an array without elements (no
+kernel runs: sums 0, means, variances and centres of mass NaN, ``ValueError`` for the
+extremes and positions of one region -- SciPy's answers; for a sequence ``index``, where
+SciPy raises, the defaults of absent labels).
 
 Result types follow SciPy's:
 
@@ -84,8 +94,76 @@ def _sum_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.uint64 if dtype.kind == "u" else np.int64)
 
 
-def _regions(input: ArrayInput, labels: Any, index: Any, **kw: Any) -> tuple[Job, Regions]:
-    job = Job(input)
+class _Measured(Job):
+    """The input of a measurement, with SciPy's inputs that no other function takes.
+
+    * bool data is read as uint8 0/1 (sums, means, centres of mass as numpy computes them
+      for bool); minima and maxima come back as bool, one-region sums as int64 (numpy's
+      sum of bool);
+    * a 0-d array is one element (``zero_d``: positions and centres of mass are ``()``,
+      as SciPy's).
+    """
+
+    def __init__(self, input: Any):
+        x = _host_like(input)
+        self.zero_d = isinstance(x, np.ndarray) and x.ndim == 0
+        is_bool = isinstance(x, np.ndarray) and x.dtype == np.bool_
+        super().__init__(x.reshape(1) if self.zero_d else x, bools=True)
+        if is_bool:
+            self.scalar_dtype = np.dtype(np.bool_)
+
+
+class _NoElements(_Measured):
+    """A measurement's input holding no element (a 0 in its shape): every region is empty,
+    so no kernel runs and the totals are the reductions' identities (counts and sums 0),
+    which give SciPy's results: sums 0, means, variances and centres of mass NaN (numpy's
+    RuntimeWarning), ``ValueError`` for the extremes of one region."""
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype):
+        # Job's constructor refuses an input without elements (every other function has
+        # nothing to return for it): this sets what the measurements read of a job
+        dt = np.dtype(np.float32) if dtype == np.float16 else np.dtype(dtype)
+        # the dtype and rank checks (and messages) of every input, on a stand-in element
+        checks.array(np.zeros((1,) * len(shape), np.uint8 if dt == np.bool_ else dt))
+        self.volume = None
+        self.library = None
+        self.device = False
+        self.zero_d = False
+        self.shape = tuple(int(n) for n in shape)
+        self.ndim = len(self.shape)
+        self.in_dtype = np.dtype(np.uint8) if dt == np.bool_ else dt.newbyteorder("=")
+        self.scalar_dtype = np.dtype(np.bool_) if dt == np.bool_ else (
+            np.dtype(np.float16) if dtype == np.float16 else self.in_dtype)
+        self._x = np.zeros(self.shape, self.in_dtype)
+        self._extra = []
+
+    @property
+    def src(self) -> Any:
+        """A host array without elements: only numpy reads it (no kernel runs)."""
+        return self._x
+
+
+def _host_like(input: Any) -> Any:
+    """Sequences and scalars as numpy arrays (other inputs as they are)."""
+    if isinstance(input, (list, tuple)) or np.isscalar(input):
+        return np.asarray(input)
+    return input
+
+
+def _job(input: ArrayInput) -> _Measured:
+    """The checked input of a measurement (:class:`_Measured`; :class:`_NoElements` when
+    it holds no element)."""
+    x = _host_like(input)
+    shape = getattr(x, "shape", None)
+    dtype = getattr(x, "dtype", None)
+    if (isinstance(x, (np.ndarray, arrays.DeviceArray)) and shape is not None
+            and len(shape) > 0 and math.prod(shape) == 0):
+        return _NoElements(tuple(shape), np.dtype(dtype))
+    return _Measured(x)
+
+
+def _regions(input: ArrayInput, labels: Any, index: Any, **kw: Any) -> tuple[_Measured, Regions]:
+    job = _job(input)
     return job, Regions(job, labels, index, **kw)
 
 
@@ -155,7 +233,7 @@ def sum_labels(input: ArrayInput, labels: Any = None, index: Any = None) -> Any:
     Reference: ``scipy.ndimage.sum_labels(input, labels, index)``.
     """
     if labels is None:
-        return _sum_of(Job(input))
+        return _sum_of(_job(input))
     job, reg = _regions(input, labels, index)
     try:
         count, exact, fsum = reg.moments()
@@ -220,8 +298,9 @@ def mean(input: ArrayInput, labels: Any = None, index: Any = None) -> Any:
     array([1.5, 4. ])
     """
     if labels is None:
-        job = Job(input)  # one check and one upload, shared with the sum
-        return float(_sum_of(job)) / float(math.prod(job.shape))
+        job = _job(input)  # one check and one upload, shared with the sum
+        with np.errstate(invalid="warn", divide="warn"):  # no element: NaN, as SciPy
+            return np.float64(_sum_of(job)) / np.float64(math.prod(job.shape))
     count, total = _count_sum(input, labels, index)
     return total / np.asanyarray(count).astype(np.float64)
 
@@ -316,7 +395,10 @@ def _extreme(input: ArrayInput, op: str) -> np.generic:
     the row kernel 0.6-0.8 ms). Device arches run ``dsl.reduce``'s NaN-aware pass
     (one pass; the data stays on the device).
     """
-    job = Job(input)
+    job = _job(input)
+    if isinstance(job, _NoElements):
+        raise ValueError(f"{op}imum of an input without elements (shape {job.shape}): numpy's "
+                         "zero-size array to reduction operation, which SciPy raises too")
     dt = job.in_dtype
     src = job.src
     if isinstance(src, np.ndarray) and not isinstance(src, arrays.DeviceMemory):
@@ -372,7 +454,9 @@ def _extremes(input: ArrayInput, labels: Any, index: Any, positions: bool) -> di
         shape = np.array(job.shape)
         steps = np.cumprod([1] + list(shape[:0:-1]))[::-1]
         for key, flat in (("minpos", pmin), ("maxpos", pmax)):
-            if reg.scalar:
+            if job.zero_d:  # the one element of a 0-d array is at ()
+                out[key] = () if reg.scalar else [()] * int(np.prod(reg.shape))
+            elif reg.scalar:
                 out[key] = tuple((np.int64(flat[0]) // steps) % shape)
             else:
                 coords = (reg.gather(flat, 0).reshape(-1, 1) // steps) % shape
@@ -540,11 +624,14 @@ def center_of_mass(input: ArrayInput, labels: Any = None, index: Any = None) -> 
         weighted = reg.com()
     finally:
         reg.release()
+    ndim = 0 if job.zero_d else job.ndim  # a 0-d array has no coordinates: ()
     if reg.scalar:
         norm = _one_sum(job, exact, fsum) if exact is not None else np.float64(fsum[0])
-        return tuple(np.float64(w) / norm for w in weighted[0])
+        return tuple(np.float64(w) / norm for w in weighted[0][:ndim])
     norm_all = reg.gather(fsum, 0.0)
-    results = [reg.gather(weighted[:, d], 0.0) / norm_all for d in range(job.ndim)]
+    results = [reg.gather(weighted[:, d], 0.0) / norm_all for d in range(ndim)]
+    if not results:
+        return [()] * int(np.prod(reg.shape))
     return [tuple(v) for v in np.array(results).T]
 
 
@@ -611,13 +698,15 @@ def histogram(input: ArrayInput, min: float, max: float, bins: int,  # noqa: A00
     >>> mm.histogram(np.array([0, 1, 1, 2, 9], np.uint8), 0, 4, 2, [1, 1, 2, 2, 2], [2, 5])
     array([array([1, 1]), None], dtype=object)
     """
-    job = Job(input)
+    job = _job(input)
     edges, lo, norm = _bins_of(min, max, bins)
     nb = len(edges) - 1
     if labels is None:
         if index is not None:
             raise ValueError("index needs labels: histogram(..., labels=None) counts the whole "
                              "array (SciPy raises 'index without defined labels')")
+        if isinstance(job, _NoElements):
+            return np.zeros(nb, np.int64)
         e_buf = arrays.upload_vector(edges)
         counts = arrays.upload_vector(np.zeros(nb, dtype=np.int64))
         job.launch(dsl.histogram(job.in_dtype), job.src, e_buf, counts, lo, norm)

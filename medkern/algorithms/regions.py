@@ -17,7 +17,12 @@ Bins, per SciPy's cases:
 
 Label values are compared exactly, as integers (uint64 up to 2**64 - 1 too): a dense
 table when the wanted values span a small range, else a binary search in their sorted
-list (any range, any number of them).
+list (any range, any number of them). Float labels (SciPy compares them by value, ``2.5``
+included) are first numbered on the host by :func:`float_label_codes`, in an order that
+keeps ``> 0`` and equality, so the integer machinery serves them too.
+
+An input without elements (:class:`Regions` of a job whose shape holds a 0) has empty
+regions only: no kernel runs, every total is its reduction's identity.
 """
 from __future__ import annotations
 
@@ -106,6 +111,55 @@ def index_values(index: Any, label_dtype: np.dtype, name: str = "index"
                     f"{type(index).__name__} of dtype {arr.dtype}")
 
 
+def float_label_codes(labels: Any, index: Any, name: str = "index") -> tuple[Any, Any]:
+    """Float labels and ``index`` as int64 codes that compare as the floats do, else both
+    unchanged.
+
+    SciPy takes labels of any dtype and compares them with ``index`` by value
+    (``labels == 2.5``), ``index=None`` meaning ``labels > 0``. The codes number the
+    distinct label values in sorted order so that values ``<= 0`` get codes ``<= 0`` and
+    positive values codes ``>= 1``; NaN labels (equal to nothing, not positive) get a code
+    below all of them, and an ``index`` value that no label equals (NaN included) another
+    such code. Values are compared in the dtype numpy would compare them in
+    (``result_type`` of the two: a float32 label 0.1 is not the float64 index
+    ``np.float64(0.1)`` nor an entry of ``[0.1, 0.5]``, but is the Python float 0.1).
+    Labels on the host (numpy arrays, sequences; a DeviceArray is read back).
+    """
+    if isinstance(labels, DeviceArray):
+        if labels.dtype.kind != "f":
+            return labels, index
+        lab = arrays.asnumpy(labels)
+    elif isinstance(labels, (np.ndarray, list, tuple)):
+        lab = np.asarray(labels)
+    else:
+        return labels, index
+    if lab.dtype.kind != "f":
+        return labels, index
+    nan = np.isnan(lab)
+    uniq = np.unique(lab[~nan])
+    k0 = int(np.searchsorted(uniq, 0.0, side="right"))  # distinct values <= 0
+    codes = np.searchsorted(uniq, lab).astype(np.int64) + (1 - k0)
+    codes[nan] = -k0 - 1
+    if index is None:
+        return codes, None
+    idx = np.asarray(index)
+    if idx.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a label value or a sequence of them, got "
+                        f"{type(index).__name__} of dtype {idx.dtype}")
+    # numpy's comparison dtype: a Python number is "weak" (a float32 label equals 0.1)
+    common = np.result_type(lab.dtype, index if isinstance(index, (int, float)) else idx.dtype)
+    values = uniq.astype(common)
+    wanted = idx.astype(common).ravel()
+    pos = np.searchsorted(values, wanted)
+    found = np.zeros(wanted.shape, bool)
+    if len(values):
+        found = values[np.minimum(pos, len(values) - 1)] == wanted
+    icodes = np.where(found, pos.astype(np.int64) + (1 - k0), -k0 - 2)
+    if _is_scalar_index(index):
+        return codes, np.int64(icodes[0])
+    return codes, icodes.reshape(idx.shape)
+
+
 def check_labels(labels: Any, shape: tuple[int, ...], name: str = "labels"
                  ) -> tuple[Any, np.dtype, np.dtype]:
     """A label image for data of ``shape``: ``(kernel buffer, its dtype, the labels' dtype)``
@@ -113,7 +167,9 @@ def check_labels(labels: Any, shape: tuple[int, ...], name: str = "labels"
 
     numpy (or list) labels broadcast to ``shape`` (SciPy's rule, but they may not enlarge
     the data); a :class:`DeviceArray` of the same shape is used where it is, another
-    library's array is imported like an input. Integer and bool dtypes only.
+    library's array is imported like an input. Integer and bool dtypes only (float labels
+    go through :func:`float_label_codes` first). For an input without elements the buffer
+    is ``None``: no kernel reads it.
     """
     from ..volume import Volume
     if isinstance(labels, Volume):
@@ -149,6 +205,8 @@ def check_labels(labels: Any, shape: tuple[int, ...], name: str = "labels"
         lab = lab.astype(np.uint8)
     elif not lab.dtype.isnative:
         lab = lab.astype(value_dtype)
+    if 0 in tuple(shape):
+        return None, lab.dtype, value_dtype
     return arrays.upload(np.broadcast_to(lab, tuple(shape))), lab.dtype, value_dtype
 
 
@@ -196,12 +254,14 @@ class Regions:
         self._bins: Any = None
         self._map: tuple = ("all",)  # how labels become bins (see `bins`)
         self.shape: tuple[int, ...] = ()
-        self.empty = False  # no element can be in any bin: no kernel runs
+        # no element can be in any bin: no kernel runs (an input without elements too)
+        self.empty = 0 in tuple(job.shape)
         if labels is None:
             self.scalar, self.shape, self.nbins = True, (), 1
             self.where = np.zeros(1, np.intp)
             self._map = ("all",)
             return
+        labels, index = float_label_codes(labels, index)
         buf, ldt, vdt = check_labels(labels, job.shape)
         self.label_dtype = ldt
         self._labels = buf

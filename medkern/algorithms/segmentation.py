@@ -126,9 +126,9 @@ def label(input: ArrayInput, structure: Any = None, output: OutputArg = None) ->
     raises ``RuntimeError`` for a structure of another rank and ``AssertionError`` for a
     non-symmetric one; medkern raises ``ValueError`` for both. With a too-small ``output``
     array SciPy writes the wrapped labels before raising; medkern writes nothing. Arrays
-    have 1-3 dimensions and 1 to 2**31 - 1 elements, as everywhere in medkern: an empty
-    or 0-d input raises ``ValueError`` (SciPy returns ``(empty array, 0)`` and labels a
-    nonzero scalar 1). SciPy refuses big-endian input; medkern reads it.
+    have 1-3 dimensions and at most 2**31 - 1 elements, as everywhere in medkern; a numpy
+    input without elements gives ``(empty array, 0)`` and a 0-d one its single label
+    (1 if nonzero), as in SciPy. SciPy refuses big-endian input; medkern reads it.
 
     Examples
     --------
@@ -158,6 +158,8 @@ def label(input: ArrayInput, structure: Any = None, output: OutputArg = None) ->
         if x.dtype.kind not in "biuf":
             raise TypeError(f"input must hold numbers, got dtype {x.dtype}")
         input = x
+        if x.ndim == 0 or x.size == 0:
+            return _label_trivial(x, structure, output)
     job = Job(input, output, dtype=np.int32, bools=True)
     offsets = _offsets3(_structure(structure, job.ndim))
     n0, n1, n2 = arrays.shape3(job.shape)
@@ -182,6 +184,24 @@ def label(input: ArrayInput, structure: Any = None, output: OutputArg = None) ->
                            f"{final} cannot hold {count} labels")
     labels, n = job.finish_with(out, count)
     return n if job.target is not None else (labels, n)
+
+
+def _label_trivial(x: np.ndarray, structure: Any, output: OutputArg) -> Any:
+    """SciPy's labels of a 0-d array (1 if its value is nonzero, one feature) or of an
+    empty one (no feature): nothing to connect, answered on the host with the checks and
+    ``output=`` rules of every input."""
+    if x.ndim > 3:
+        checks.array(x)  # the rank error of every input
+    _structure(structure, x.ndim)
+    dtype, target, cast = checks.output(output, x.shape, np.dtype(np.int32), False)
+    if target is not None and not isinstance(target, np.ndarray):
+        raise TypeError("output must be a numpy array (or a dtype) for numpy input")
+    labels = np.asarray(x != 0).astype(dtype)  # empty: no element, no feature
+    count = int(labels.sum() > 0)
+    if target is not None:
+        target[...] = labels
+        return count
+    return (labels if cast is None else labels.astype(cast)), count
 
 
 # --------------------------------------------------------------------------- registry
