@@ -37,7 +37,7 @@ from ..kernels import window as kwindow
 from ..runtime import taichi_errors as ti_errors
 from ..typing import (ArrayInput, ArrayResult, AxesArg, FloatOrSeq, IntOrSeq, ModeArg,
                       OutputArg, like_input)
-from . import filters_complex as fc
+from . import complex_parts as fc
 from .job import Job
 
 __all__ = [

@@ -29,7 +29,7 @@ the plain array.
 
 Complex input (a numpy array or sequence) is resampled as SciPy does it: the real and
 imaginary parts one after the other, each with its part of ``cval``, into a complex result
-(SciPy's ``output=`` rules for it: :func:`_complex_output`). A 0-d input to
+(SciPy's ``output=`` rules for it: :func:`.complex_parts.complex_output`). A 0-d input to
 :func:`spline_filter` has nothing to filter: its value is returned in ``output``'s dtype,
 as SciPy does.
 
@@ -52,6 +52,7 @@ from .. import checks
 from ..arrays import shape3
 from ..kernels import sample as ks
 from ..typing import ArrayInput, ArrayResult, OutputArg, like_input
+from . import complex_parts as cp
 from .job import Job
 
 __all__ = ["spline_filter1d", "spline_filter", "map_coordinates", "affine_transform",
@@ -141,55 +142,6 @@ def _common(order: Any, mode: Any, cval: Any, prefilter: Any) -> tuple[int, str,
     return _order(order), checks.interp_mode(mode), checks.cval(cval), bool(prefilter)
 
 
-def _is_complex(input: Any) -> bool:
-    """Whether ``input`` is a complex numpy array or a sequence holding complex numbers
-    (a DeviceArray, Volume or another library's array is real here)."""
-    if isinstance(input, np.ndarray):
-        return input.dtype.kind == "c"
-    if isinstance(input, (list, tuple, complex)):
-        return bool(np.iscomplexobj(input))
-    return False
-
-
-def _complex_output(output: Any, dtype: np.dtype) -> tuple[np.dtype, np.ndarray | None]:
-    """The complex result's dtype and target array for complex input of ``dtype``, by
-    SciPy's rules (``_ni_support._get_output`` with ``complex_output=True``).
-
-    ``None``: ``promote_types(dtype, complex64)``. A dtype object or class that is real is
-    promoted to complex with SciPy's ``UserWarning``; a real dtype *name* (``'f'``) or a
-    real array is refused (SciPy raises ``RuntimeError`` there; here ``ValueError``).
-    """
-    if output is None:
-        return np.promote_types(dtype, np.complex64), None
-    if isinstance(output, np.ndarray):
-        if output.dtype.kind != "c":
-            raise ValueError(f"output has dtype {output.dtype}: the result of complex input "
-                             "needs an array of complex dtype (SciPy: output must have complex "
-                             "dtype)")
-        if not output.flags.writeable:
-            raise ValueError("output is read-only")
-        return output.dtype, output
-    if isinstance(output, (type, np.dtype)):
-        try:
-            dt = np.dtype(output)
-        except TypeError:
-            raise TypeError(f"output must be None, a dtype or an array, got {output!r}") from None
-        if dt.kind != "c":
-            warnings.warn("promoting specified output dtype to complex", stacklevel=3)
-            dt = np.promote_types(dt, np.complex64)
-        return dt, None
-    if isinstance(output, str):
-        try:
-            dt = np.dtype(output)
-        except TypeError:
-            raise TypeError(f"output dtype {output!r} is not a dtype") from None
-        if dt.kind != "c":
-            raise ValueError(f"output dtype {output!r} is real: the result of complex input "
-                             "needs a complex dtype (SciPy: output must have complex dtype)")
-        return dt, None
-    raise TypeError(f"output must be None, a dtype or an array, got {type(output).__name__}")
-
-
 _NO_CVAL = object()
 
 
@@ -199,13 +151,10 @@ def _complex_parts(func: Callable[..., Any], input: Any, output: Any, cval: Any 
     it: ``func`` of the real part, then of the imaginary part (each with its part of a
     complex ``cval``), each into its part of the complex result."""
     x = np.asarray(input)
-    dt, target = _complex_output(output, x.dtype)
+    dt, target = cp.complex_output(output, x.dtype)
     if cval is not _NO_CVAL:
-        try:
-            c = complex(cval)
-        except (TypeError, ValueError):
-            raise TypeError(f"cval must be a number, got {type(cval).__name__}") from None
-        parts_cval: tuple[dict, dict] = ({"cval": c.real}, {"cval": c.imag})
+        re_cval, im_cval = cp.parts_of(cval)
+        parts_cval: tuple[dict, dict] = ({"cval": re_cval}, {"cval": im_cval})
     else:
         parts_cval = ({}, {})
     if target is not None:  # the parts of a complex array are (strided) real views
@@ -288,7 +237,7 @@ def spline_filter1d(input: ArrayInput, order: int = 3, axis: int = -1,
     >>> mi.spline_filter1d(np.array([0.0, 1.0, 0.0, 0.0]), order=3).round(3)
     array([-0.933,  1.867, -0.533,  0.267])
     """
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(spline_filter1d, input, output, order=order, axis=axis, mode=mode)
     job = Job(input, output)
     o = _order(order)
@@ -346,7 +295,7 @@ def spline_filter(input: ArrayInput, order: int = 3, output: OutputArg = np.floa
            [-1.125,  2.375, -1.125],
            [ 0.486, -1.125,  2.264]])
     """
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(spline_filter, input, output, order=order, mode=mode)
     if np.ndim(input) == 0 and isinstance(input, (np.ndarray, np.generic, int, float)):
         _order(order, minimum=2)
@@ -423,7 +372,7 @@ def map_coordinates(input: ArrayInput, coordinates: Any, output: OutputArg = Non
     >>> mi.map_coordinates(a, [[0.5, 2.0], [0.5, 1.0]], order=1)
     array([2., 7.])
     """
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(map_coordinates, input, output, cval, coordinates=coordinates,
                               order=order, mode=mode, prefilter=prefilter)
     job = Job(input)
@@ -496,7 +445,7 @@ def warp(input: ArrayInput, displacement: Any, output: OutputArg = None, order: 
     >>> mi.warp(a, d)[0]
     array([0.5, 1.5, 2.5, 0. ])
     """
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(warp, input, output, cval, displacement=displacement,
                               order=order, mode=mode, prefilter=prefilter)
     job = Job(input, output)
@@ -570,7 +519,7 @@ def affine_transform(input: ArrayInput, matrix: npt.ArrayLike, offset: Any = 0.0
            [ 2.,  6., 10., 14.],
            [ 3.,  7., 11., 15.]])
     """
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(affine_transform, input, output, cval, matrix=matrix,
                               offset=offset, output_shape=output_shape, order=order, mode=mode,
                               prefilter=prefilter)
@@ -684,7 +633,7 @@ def geometric_transform(input: ArrayInput, mapping: Callable[..., Any],
     """
     if extra_keywords is None:
         extra_keywords = {}
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(geometric_transform, input, output, cval, mapping=mapping,
                               output_shape=output_shape, order=order, mode=mode,
                               prefilter=prefilter, extra_arguments=extra_arguments,
@@ -751,7 +700,7 @@ def shift(input: ArrayInput, shift: Any, output: OutputArg = None, order: int = 
     >>> mi.shift(np.array([0.0, 1.0, 2.0, 3.0]), 1.5, order=1)
     array([0. , 0. , 0.5, 1.5])
     """
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(globals()["shift"], input, output, cval, shift=shift, order=order,
                               mode=mode, prefilter=prefilter)
     job = Job(input, output)
@@ -803,7 +752,7 @@ def zoom(input: ArrayInput, zoom: Any, output: OutputArg = None, order: int = 3,
     >>> mi.zoom(np.array([0.0, 1.0, 2.0]), 5 / 3, order=1)
     array([0. , 0.5, 1. , 1.5, 2. ])
     """
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(globals()["zoom"], input, output, cval, zoom=zoom, order=order,
                               mode=mode, prefilter=prefilter, grid_mode=grid_mode)
     job = Job(input)
@@ -875,7 +824,7 @@ def rotate(input: ArrayInput, angle: float, axes: Sequence[int] = (1, 0), reshap
            [1., 4.],
            [0., 3.]])
     """
-    if _is_complex(input):
+    if cp.is_complex(input):
         return _complex_parts(rotate, input, output, cval, angle=angle, axes=axes,
                               reshape=reshape, order=order, mode=mode, prefilter=prefilter)
     from scipy import special

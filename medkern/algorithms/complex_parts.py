@@ -1,4 +1,7 @@
-"""Complex input and complex weights for the linear filters, as SciPy computes them.
+"""Complex input and complex weights, as SciPy computes them: from the real parts.
+
+Used by the linear filters and by the interpolation functions (one rule for the complex
+result, :func:`complex_output`).
 
 Every linear filter of a complex image is the same filter of its real and
 imaginary parts; a complex weights array is four real correlations, or two for a
@@ -54,23 +57,21 @@ def _host(input: Any, name: str = "input") -> np.ndarray:
     return np.asarray(input)
 
 
-def output_array(output: Any, input: np.ndarray, *, promote: bool) -> np.ndarray:
-    """The complex array a complex filter writes (SciPy's rules, module docstring)."""
-    shape = input.shape
+def complex_output(output: Any, dtype: np.dtype, *, promote: bool = True
+                   ) -> tuple[np.dtype, np.ndarray | None]:
+    """The complex result's dtype and target array (or ``None``) for an input of ``dtype``:
+    SciPy's ``_get_output(..., complex_output=True)`` (module docstring); ``promote=False``
+    refuses a real dtype object too. The caller checks a target's shape."""
     if output is None:
-        return np.zeros(shape, np.promote_types(input.dtype, np.complex64))
+        return np.promote_types(dtype, np.complex64), None
     if isinstance(output, np.ndarray):
-        if output.shape != shape:
-            raise checks.ArgumentError(f"output has shape {output.shape}, expected {shape} "
-                                       "(output shape not correct)")
         if output.dtype.kind != "c":
-            raise checks.ArgumentError(f"output has dtype {output.dtype}: the result of a complex "
-                                       "filter needs an array of complex dtype (output must have "
-                                       "complex dtype)")
+            raise checks.ArgumentError(f"output has dtype {output.dtype}: a complex result needs "
+                                       "an array of complex dtype (output must have complex dtype)")
         if not output.flags.writeable:
             raise ValueError("output is read-only")
-        return output
-    if isinstance(output, str) or not (isinstance(output, (type, np.dtype))):
+        return output.dtype, output
+    if isinstance(output, str) or not isinstance(output, (type, np.dtype)):
         try:
             dt = np.dtype(output)
         except TypeError:
@@ -81,14 +82,25 @@ def output_array(output: Any, input: np.ndarray, *, promote: bool) -> np.ndarray
         dt = np.dtype(output)
     if dt.kind != "c":
         if not promote or dt.kind not in "biuf":
-            raise checks.ArgumentError(f"output dtype {dt}: the result of a complex filter is "
-                                       "complex (output must have complex dtype)")
+            raise checks.ArgumentError(f"output dtype {dt}: the result is complex (output must "
+                                       "have complex dtype)")
         warnings.warn("promoting specified output dtype to complex", stacklevel=4)
         dt = np.promote_types(dt, np.complex64)
-    return np.zeros(shape, dt)
+    return dt, None
 
 
-def _parts_of(cval: Any) -> tuple[float, float]:
+def output_array(output: Any, input: np.ndarray, *, promote: bool) -> np.ndarray:
+    """The complex array a filter of ``input`` (same shape) writes."""
+    dt, target = complex_output(output, input.dtype, promote=promote)
+    if target is None:
+        return np.zeros(input.shape, dt)
+    if target.shape != input.shape:
+        raise checks.ArgumentError(f"output has shape {target.shape}, expected {input.shape} "
+                                   "(output shape not correct)")
+    return target
+
+
+def parts_of(cval: Any) -> tuple[float, float]:
     if isinstance(cval, np.ndarray) and cval.ndim == 0:
         cval = cval[()]
     if not isinstance(cval, (int, float, complex, np.number)) or isinstance(cval, (bool, np.bool_)):
@@ -102,7 +114,7 @@ def by_parts(func: Callable[..., Any], input: Any, output: Any, cval: Any, *, pr
     x = _host(input)
     out = output_array(output, x, promote=promote)
     part = out.real.dtype
-    re_cval, im_cval = _parts_of(cval)
+    re_cval, im_cval = parts_of(cval)
     out.real[...] = func(x.real, output=part, cval=re_cval, **kwargs)
     out.imag[...] = func(x.imag, output=part, cval=im_cval, **kwargs)
     return out
@@ -121,7 +133,7 @@ def weighted(func: Callable[..., Any], input: Any, weights: Any, output: Any, cv
     part = out.real.dtype
     cx, cw = x.dtype.kind == "c", w.dtype.kind == "c"
     if cx:
-        re_cval, im_cval = _parts_of(cval)
+        re_cval, im_cval = parts_of(cval)
     else:
         if np.iscomplexobj(cval):
             raise ValueError("cval: a complex cval needs complex input (the input is real); "
