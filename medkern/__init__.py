@@ -19,11 +19,12 @@ _os.environ.setdefault("TI_SKIP_VERSION_CHECK", "ON")
 __version__ = "0.1.0"
 
 from .arrays import DeviceArray, asarray, asnumpy, stack  # noqa: E402
+from .checks import ArgumentError  # noqa: E402
 from .runtime import init  # noqa: E402
 from .volume import Volume, reorient  # noqa: E402
 
 __all__ = ["init", "asarray", "asnumpy", "stack", "DeviceArray", "Volume", "reorient",
-           "__version__"]
+           "ArgumentError", "__version__"]
 
 
 if _TYPE_CHECKING:  # type checkers see the submodules; at run time they load lazily

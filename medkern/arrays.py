@@ -672,7 +672,9 @@ def _allocate(key: tuple, size: int) -> Any:
                                     "device buffer)")
     for attempt in (0, 1):
         try:
-            if runtime.is_cpu():
+            # GPU ndarrays cannot have a zero-length axis, and no kernel runs on a
+            # buffer of no element (an empty filter input, Job(empty=True)): the host
+            if runtime.is_cpu() or size == 0:
                 return np.empty(key[0], dtype=key[1])
             ti = runtime.ensure_init()
             with runtime.lock:
@@ -816,7 +818,7 @@ def upload(x: np.ndarray) -> Any:
     """A kernel buffer holding ``x`` (a read-only view on the CPU arch when possible)."""
     _count("upload")
     host: np.ndarray = _native_host(x).reshape(buffer_shape(x.shape))
-    if runtime.is_cpu():
+    if runtime.is_cpu() or host.size == 0:  # no element: stays on the host (_allocate)
         return host
     buf = empty_buffer(host.shape, host.dtype)
     with runtime.lock:

@@ -2,7 +2,11 @@
 
 Each check raises ``TypeError`` (wrong kind of object) or ``ValueError``
 (right kind, bad value) whose message names the parameter; messages are
-built only when a check fails.
+built only when a check fails. Where ``scipy.ndimage`` raises ``RuntimeError``
+for a bad argument (a sequence of the wrong length, footprint or weights
+dimensions, a mode sequence where one mode is taken...), the error is an
+:class:`ArgumentError`: a ``ValueError`` that is also a ``RuntimeError``, whose
+message ends with SciPy's own wording.
 """
 from __future__ import annotations
 
@@ -16,14 +20,24 @@ import numpy as np
 from .arrays import SUPPORTED_DTYPES, DeviceArray
 from .interop import HALF, dtype_name
 
-class ArgumentError(ValueError, RuntimeError):
-    """A bad argument where SciPy raises ``RuntimeError``.
 
-    medkern's message names the parameter; deriving from ``RuntimeError`` too keeps
-    SciPy's contract, so code written against ``scipy.ndimage`` that catches
-    ``RuntimeError`` (sequence arguments of the wrong length, a mode sequence where
-    one mode is allowed, a real ``output`` for a complex result) catches it here.
+class ArgumentError(ValueError, RuntimeError):
+    """A bad argument value for which ``scipy.ndimage`` raises ``RuntimeError``.
+
+    medkern's messages name the parameter and say what is wrong, and every bad value
+    is a ``ValueError`` in medkern; SciPy's contract for these cases (sequence
+    arguments of the wrong length, footprint/weights dimensions, mode sequences where
+    one mode is taken, unknown modes, filter sizes below 1, an output of the wrong
+    shape, a real ``output`` for a complex result...) is ``RuntimeError``. This class
+    is both, so user code written against SciPy that catches ``RuntimeError`` keeps
+    working, and so does code catching ``ValueError``. The message also contains
+    SciPy's phrase (in parentheses, after "SciPy:"), for code that matches SciPy's text.
     """
+
+
+def _scipy(phrase: str) -> str:
+    """The suffix that carries SciPy's wording of an error into medkern's message."""
+    return f" (SciPy: {phrase})"
 
 
 #: The supported dtypes in native byte order (a set: one hash look-up).
@@ -67,12 +81,14 @@ def _too_many_axes(name: str, ndim: int) -> str:
             "(B, Y, X) and filter with axes=(1, 2)")
 
 
-def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
-    """A 1-3 D, non-empty numpy array (or DeviceArray) of a supported real dtype."""
+def array(x: Any, name: str = "input", *,
+          empty: bool = False) -> np.ndarray | DeviceArray:
+    """A 1-3 D numpy array (or DeviceArray) of a supported real dtype; non-empty
+    unless ``empty`` (the filters, whose result for an empty array is empty)."""
     if isinstance(x, DeviceArray):
         if x.ndim > 3:
             raise ValueError(_too_many_axes(name, x.ndim))
-        if x.size == 0:
+        if x.size == 0 and not empty:
             raise ValueError(f"{name} is empty (shape {x.shape})")
         index_range(x.shape, name)
         return x
@@ -103,7 +119,7 @@ def array(x: Any, name: str = "input") -> np.ndarray | DeviceArray:
         raise ValueError(f"{name} must have 1 to 3 dimensions, got a 0-d array")
     if x.ndim > 3:
         raise ValueError(_too_many_axes(name, x.ndim))
-    if x.size == 0:
+    if x.size == 0 and not empty:
         raise ValueError(f"{name} is empty (shape {x.shape})")
     index_range(x.shape, name)
     return x
@@ -113,7 +129,10 @@ def axis(value: Any, ndim: int, name: str = "axis") -> int:
     try:
         ax = operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+        # the second half is Python's (and so SciPy's) wording of this error
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}: "
+                        f"'{type(value).__name__}' object cannot be interpreted as an "
+                        "integer") from None
     if not -ndim <= ax < ndim:
         raise ValueError(f"{name}={value} is out of range for an array of ndim={ndim}")
     return ax % ndim
@@ -129,7 +148,8 @@ def axes(value: Any, ndim: int, name: str = "axes") -> tuple[int, ...]:
         raise TypeError(f"{name} must be None, an int or a sequence of ints")
     out = tuple(axis(v, ndim, name) for v in value)
     if len(set(out)) != len(out):
-        raise ValueError(f"{name} must not contain repeated axes, got {tuple(value)}")
+        # SciPy raises ValueError("axes must be unique") here: no RuntimeError to match
+        raise ValueError(f"{name}={tuple(value)} names an axis twice: axes must be unique")
     return out
 
 
@@ -140,19 +160,24 @@ def per_axis(value: Any, n: int, name: str) -> list:
         return [value] * n
     seq = list(value)
     if len(seq) != n:
-        raise ValueError(f"{name} must be a scalar or have one entry per axis ({n}), "
-                         f"got {len(seq)} entries")
+        raise ArgumentError(f"{name} must be a scalar or have one entry per axis ({n}), "
+                            f"got {len(seq)} entries"
+                            + _scipy("sequence argument must have length equal to input rank"))
     return seq
 
 
 def _mode_in(table: dict, value: Any, name: str, what: str) -> str:
     if not isinstance(value, str):
+        if isinstance(value, (Sequence, np.ndarray)) and np.ndim(value) > 0:
+            # per-axis modes go through modes(): here one mode is taken
+            raise ArgumentError(f"{name} takes one mode here, got a sequence {value!r}"
+                                + _scipy("A sequence of modes is not supported"))
         raise TypeError(f"{name} must be a string, got {type(value).__name__}")
     try:
         return table[value]
     except KeyError:
-        raise ValueError(f"{name}={value!r} is not {what}; choose one of "
-                         f"{sorted(table)}") from None
+        raise ArgumentError(f"{name}={value!r} is not {what}; choose one of "
+                            f"{sorted(table)}" + _scipy("boundary mode not supported")) from None
 
 
 def mode(value: Any, name: str = "mode") -> str:
@@ -233,7 +258,10 @@ MAX_TAPS = 2**24
 
 def window_size(value: Any, name: str = "size") -> int:
     """A filter length: an integer in [1, MAX_TAPS]."""
-    return integer(value, name, minimum=1, maximum=MAX_TAPS)
+    n = integer(value, name, maximum=MAX_TAPS)
+    if n < 1:
+        raise ArgumentError(f"{name} must be >= 1, got {n}" + _scipy("incorrect filter size"))
+    return n
 
 
 def box_taps(sizes: Sequence[int], name: str = "size") -> None:
@@ -265,10 +293,13 @@ def footprint(value: Any, ndim: int, name: str = "footprint") -> np.ndarray:
         raise TypeError(f"{name} must be a boolean (or 0/1) array, got dtype {fp.dtype}")
     fp = fp.astype(bool)
     if fp.ndim != ndim:
-        raise ValueError(f"{name} must have the same number of dimensions as the filtered "
-                         f"axes ({ndim}), got ndim={fp.ndim}")
+        raise ArgumentError(f"{name} must have the same number of dimensions as the filtered "
+                            f"axes ({ndim}), got ndim={fp.ndim}"
+                            + _scipy(f"{name}.ndim ({fp.ndim}) must match len(axes) ({ndim})"))
     if fp.size == 0:
-        raise ValueError(f"{name} is empty (shape {fp.shape})")
+        # SciPy drops the zero-length dimensions and then finds too few
+        raise ArgumentError(f"{name} is empty (shape {fp.shape})"
+                            + _scipy(f"{name}.ndim must match len(axes)"))
     if not fp.any():
         raise ValueError(f"{name} has no True element")
     return fp
@@ -280,9 +311,12 @@ def weights_array(value: Any, ndim: int, name: str = "weights") -> np.ndarray:
         raise TypeError(f"{name} must be a real array, got dtype {w.dtype}")
     w = w.astype(np.float64)
     if w.ndim != ndim:
-        raise ValueError(f"{name} must have ndim={ndim}, got ndim={w.ndim}")
+        raise ArgumentError(f"{name} must have ndim={ndim} (one dimension per filtered axis), "
+                            f"got ndim={w.ndim}"
+                            + _scipy(f"{name}.ndim ({w.ndim}) must match len(axes) ({ndim})"))
     if w.size == 0:
-        raise ValueError(f"{name} is empty (shape {w.shape})")
+        raise ArgumentError(f"{name} is empty (shape {w.shape})"
+                            + _scipy("no filter weights given"))
     if not np.all(np.isfinite(w)):
         raise ValueError(f"{name} must be finite")
     return w
@@ -312,7 +346,8 @@ def output(value: Any, shape: tuple[int, ...], in_dtype: np.dtype, device: bool,
         return np.dtype(in_dtype), None, None
     if isinstance(value, (np.ndarray, DeviceArray)):
         if tuple(value.shape) != tuple(shape):
-            raise ValueError(f"output has shape {tuple(value.shape)}, expected {tuple(shape)}")
+            raise ArgumentError(f"output has shape {tuple(value.shape)}, expected "
+                                f"{tuple(shape)}" + _scipy("output shape not correct"))
         if isinstance(value, np.ndarray) and device:
             raise TypeError("output must be a medkern.DeviceArray when input is one")
         if isinstance(value, np.ndarray) and not value.flags.writeable:
@@ -345,7 +380,8 @@ def foreign_output(value: Any, shape: tuple[int, ...], in_dtype: np.dtype, half:
         return output(None, shape, in_dtype, False, half)
     if library.is_array(value):
         if tuple(value.shape) != tuple(shape):
-            raise ValueError(f"output has shape {tuple(value.shape)}, expected {tuple(shape)}")
+            raise ArgumentError(f"output has shape {tuple(value.shape)}, expected "
+                                f"{tuple(shape)}" + _scipy("output shape not correct"))
         name = library.dtype_of(value) or "unknown"
         if name in HALF:
             return np.dtype(np.float32), value, None

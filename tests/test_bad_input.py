@@ -5,6 +5,11 @@ Each check is parametrized over every public function of ``medkern.filters``
 and ``medkern.measurements`` that has the parameter (found from its
 signature), and every test checks that the caller's input was not modified.
 
+Where SciPy raises ``RuntimeError`` for a bad value, medkern's error is a
+``medkern.ArgumentError``, a ``ValueError`` too (tests/test_scipy_contract.py checks
+those cases against SciPy, and that the filters return empty results for empty
+input, as SciPy's do: the other functions reject it).
+
 NaN policy: linear filters propagate NaN exactly as SciPy does; rank-type
 filters (minimum/maximum/median/rank/percentile and the 1-D variants) raise
 ``ValueError`` mentioning NaN; measurements follow numpy/SciPy.
@@ -153,6 +158,8 @@ def test_bad_input_array(name, kind):
             or (kind == "complex" and "complex64" in ALGORITHMS[name].dtypes)):
         # e.g. "bool" for functions of masks, complex for the linear filters
         pytest.skip(f"{name} takes {kind} input")
+    if kind.startswith("empty") and name in FILTERS:
+        pytest.skip(f"{name} returns an empty result (tests/test_scipy_contract.py)")
     before = None if bad is None else bad.copy()
     with pytest.raises(exc, match="input"):
         call(name, bad)
@@ -160,7 +167,7 @@ def test_bad_input_array(name, kind):
         np.testing.assert_array_equal(bad, before)
 
 
-@pytest.mark.parametrize("name", PUBLIC)
+@pytest.mark.parametrize("name", [n for n in PUBLIC if n not in FILTERS])
 def test_empty_device_array(name):
     if name in TAKES["empty"]:
         pytest.skip(f"{name} answers an empty input (tests/test_measurements_labels.py)")
@@ -268,9 +275,15 @@ def test_bad_cval(name, x):
 
 
 # ------------------------------------------------------------------------- size / origin
+#: SciPy skips the axes of these filters whose size is 0 or 1 (uniform_filter's size 0
+#: is a copy there, test_uniform02); negative sizes still raise.
+SIZE_0_SKIPS = ["uniform_filter"]
+
+
 @pytest.mark.parametrize("name", having("size"))
 def test_bad_size(name, x):
-    check(ValueError, "size", name, x, size=0)
+    if name not in SIZE_0_SKIPS:
+        check(ValueError, "size", name, x, size=0)
     check(ValueError, "size", name, x, size=-3)
     check(TypeError, "size", name, x, size=2.5)
     check(TypeError, "size", name, x, size="3")
@@ -281,7 +294,7 @@ def test_bad_size(name, x):
 @pytest.mark.parametrize("name", [n for n in having("size") if not n.endswith("1d")])
 def test_size_sequence_errors(name, x):
     check(ValueError, "size", name, x, size=[3, 3, 3])
-    check(ValueError, "size", name, x, size=[3, 0])
+    check(ValueError, "size", name, x, size=[3, 0] if name not in SIZE_0_SKIPS else [3, -1])
     check(TypeError, "size", name, x, size=[3, 1.5])
 
 
@@ -363,9 +376,10 @@ def test_bad_truncate(name, x):
 
 @pytest.mark.parametrize("name", having("radius"))
 def test_bad_radius(name, x):
+    # SciPy raises ValueError for every radius that is not a nonnegative integer
     check(ValueError, "radius", name, x, radius=-1)
-    check(TypeError, "radius", name, x, radius=1.5)
-    check(TypeError if name.endswith("1d") else ValueError, "radius", name, x, radius=[1, 1, 1])
+    check(ValueError, "radius", name, x, radius=1.5)
+    check(ValueError, "radius", name, x, radius=[1, 1, 1])
 
 
 @pytest.mark.parametrize("name", having("order"))

@@ -21,6 +21,31 @@ into the input's dtype) and single-tap passes where SciPy rounds them through
 float64; arrays are 1-3 D (at most 2**31 - 1 elements). Floats stored into
 integer outputs follow SciPy's C casts as x86-64 builds of SciPy give them, out of
 range and NaN included (``dsl.converter``), on every backend.
+
+Empty arrays: every filter here takes an input with no element (shape ``(0,)``,
+``(4, 0)``...) as SciPy does and returns an empty array of the result's shape and
+dtype (the input's, or the dtype ``output`` names; an ``output`` array of that
+shape is itself returned). The arguments are checked as for any input; no kernel
+runs. (Interpolation rejects empty input; measurements and ``label`` answer it
+their own way.)
+
+Errors: a bad argument raises ``TypeError`` or ``ValueError`` naming the
+parameter. Where ``scipy.ndimage`` raises ``RuntimeError`` for it (a per-axis
+sequence of the wrong length, a footprint or weights of the wrong ``ndim``, a
+mode sequence where one mode is taken, an unknown mode, a size below 1, a rank
+or percentile outside the footprint, an output array of the wrong shape) the
+error is a :class:`medkern.ArgumentError`, which is both a ``ValueError`` and a
+``RuntimeError`` and quotes SciPy's message: code written against either
+library catches it.
+
+>>> import numpy as np, medkern, medkern.filters as mf
+>>> mf.gaussian_filter(np.zeros((0, 4)), 1.0)
+array([], shape=(0, 4), dtype=float64)
+>>> try:
+...     mf.uniform_filter(np.zeros((4, 4)), size=(3, 3, 3))
+... except RuntimeError as err:  # SciPy's exception class; also a ValueError
+...     print(type(err).__name__, isinstance(err, ValueError))
+ArgumentError True
 """
 from __future__ import annotations
 
@@ -83,7 +108,11 @@ def gaussian_kernel1d(sigma: float, order: int, radius: int) -> np.ndarray:
 
 def _gaussian_radius(sigma: float, truncate: float, radius: Any) -> int:
     if radius is not None:
-        return checks.integer(radius, "radius", minimum=0, maximum=checks.MAX_TAPS // 2)
+        try:
+            return checks.integer(radius, "radius", minimum=0, maximum=checks.MAX_TAPS // 2)
+        except TypeError:
+            # SciPy's contract: ValueError for any radius that is not a nonnegative integer
+            raise ValueError(f"radius must be a nonnegative integer, got {radius!r}") from None
     r = truncate * sigma + 0.5
     if r > checks.MAX_TAPS // 2:
         raise ValueError(f"sigma={sigma} with truncate={truncate} makes a kernel of radius "
@@ -147,14 +176,29 @@ def _sizes_or_footprint(size, footprint, naxes: int, func: str):
     if footprint is not None:
         if size is not None:
             warnings.warn("ignoring size because footprint is set", UserWarning, stacklevel=3)
+        if func in ("minimum_filter", "maximum_filter"):
+            _box_footprint_ndim(footprint, naxes)
         fp = checks.footprint(footprint, naxes)
         if fp.all():
             return list(fp.shape), None
         return None, fp
     if size is None:
-        raise ValueError(f"{func}: either size or footprint must be given")
+        raise checks.ArgumentError(f"{func}: either size or footprint must be given"
+                                   " (SciPy: no footprint provided)")
     sizes = [checks.window_size(s) for s in checks.per_axis(size, naxes, "size")]
     return sizes, None
+
+
+def _box_footprint_ndim(footprint: Any, naxes: int) -> None:
+    """SciPy's minimum/maximum_filter turn an all-True footprint into box sizes before
+    looking at its dimensions: one with too many or too few is then a size sequence of
+    the wrong length (its error, matched by SciPy's tests)."""
+    fp = np.asarray(footprint)
+    if fp.ndim != naxes and fp.size and fp.dtype.kind in "biuf" and fp.all():
+        raise checks.ArgumentError(
+            f"footprint has ndim={fp.ndim}, expected one dimension per filtered axis ({naxes}); "
+            f"an all-True footprint is a box of sizes {fp.shape}"
+            " (SciPy: sequence argument must have length equal to input rank)")
 
 
 # =========================================================================== correlation
@@ -199,7 +243,7 @@ def correlate1d(input: ArrayInput, weights: npt.ArrayLike, axis: int = -1,
     if fc.is_complex(input) or fc.is_complex(weights):
         return fc.weighted(correlate1d, input, weights, output, cval, conjugate=True,
                            axis=axis, mode=mode, origin=origin)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     w = checks.weights_array(weights, 1, "weights")
     ax = checks.axis(axis, job.ndim)
     m = checks.mode(mode)
@@ -245,7 +289,7 @@ def _correlate_nd(input, weights, output, mode, cval, origin, axes, convolution:
         return fc.weighted(lambda x, w, output, cval: _correlate_nd(
             x, w, output, mode, cval, origin, axes, convolution),
             input, weights, output, cval, conjugate=not convolution)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axes(axes, job.ndim)
     w = checks.weights_array(weights, len(ax), "weights")
     m = checks.mode(mode)
@@ -337,7 +381,8 @@ def gaussian_filter1d(input: ArrayInput, sigma: float, axis: int = -1, order: in
     truncate : float, optional
         Radius in standard deviations (default 4).
     radius : int, optional
-        Explicit kernel radius; overrides ``truncate``.
+        Explicit kernel radius; overrides ``truncate``. A negative or non-integer
+        radius (1.5, "2") raises ``ValueError``, SciPy's exception class for it.
 
     Returns
     -------
@@ -353,7 +398,7 @@ def gaussian_filter1d(input: ArrayInput, sigma: float, axis: int = -1, order: in
     if fc.is_complex(input):
         return fc.by_parts(gaussian_filter1d, input, output, cval, promote=True, sigma=sigma,
                            axis=axis, order=order, mode=mode, truncate=truncate, radius=radius)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axis(axis, job.ndim)
     s = checks.nonneg_real(sigma, "sigma")
     o = checks.integer(order, "order", minimum=0)
@@ -415,7 +460,7 @@ def gaussian_filter(input: ArrayInput, sigma: FloatOrSeq, order: IntOrSeq = 0,
     if fc.is_complex(input):
         return fc.by_parts(gaussian_filter, input, output, cval, promote=False, sigma=sigma,
                            order=order, mode=mode, truncate=truncate, radius=radius, axes=axes)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axes(axes, job.ndim)
     n = len(ax)
     sigmas = [checks.nonneg_real(s, "sigma") for s in checks.per_axis(sigma, n, "sigma")]
@@ -466,7 +511,7 @@ def _derivative_sum(input, sigma, output, mode, cval, axes, truncate, radius, or
 
 
 def _derivative_sum_real(input, sigma, output, mode, cval, axes, truncate, radius, order: int):
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axes(axes, job.ndim)
     sig = _full_sigmas(job.ndim, sigma, ax, order)
     modes = checks.modes(mode, len(ax))
@@ -588,7 +633,7 @@ def uniform_filter1d(input: ArrayInput, size: int, axis: int = -1, output: Outpu
     if fc.is_complex(input):
         return fc.by_parts(uniform_filter1d, input, output, cval, promote=True, size=size,
                            axis=axis, mode=mode, origin=origin)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     sz = checks.window_size(size)
     ax = checks.axis(axis, job.ndim)
     m = checks.mode(mode)
@@ -609,7 +654,9 @@ def uniform_filter(input: ArrayInput, size: IntOrSeq = 3, output: OutputArg = No
     ----------
     input : ndarray or DeviceArray
     size : int or sequence of int, optional
-        Window length per filtered axis. Default 3.
+        Window length per filtered axis. Default 3; 0 or 1 leaves an axis unfiltered,
+        as in SciPy. Deviation: a negative size raises ``ValueError`` (SciPy skips
+        that axis too).
     output, mode, cval, origin :
         As in :func:`gaussian_filter`; ``mode``/``origin`` may be per axis.
 
@@ -628,10 +675,12 @@ def uniform_filter(input: ArrayInput, size: IntOrSeq = 3, output: OutputArg = No
     if fc.is_complex(input):
         return fc.by_parts(uniform_filter, input, output, cval, promote=True, size=size,
                            mode=mode, origin=origin, axes=axes)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axes(axes, job.ndim)
     n = len(ax)
-    sizes = [checks.window_size(s) for s in checks.per_axis(size, n, "size")]
+    # sizes 0 and 1 leave an axis unfiltered, as in SciPy (which skips sizes <= 1)
+    sizes = [checks.integer(s, "size", minimum=0, maximum=checks.MAX_TAPS)
+             for s in checks.per_axis(size, n, "size")]
     modes = checks.modes(mode, n)
     origins = _separable_origins(origin, sizes)
     cv = checks.cval(cval)
@@ -668,7 +717,7 @@ def _extremum_compute(job: Job, in_dt: np.dtype, cval: float) -> np.dtype:
 
 
 def _extremum1d(input, size, axis, output, mode, cval, origin, minimum: bool, name: str):
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     sz = checks.window_size(size)
     ax = checks.axis(axis, job.ndim)
     m = checks.mode(mode)
@@ -736,7 +785,7 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
     footprint, and the boxes of the other rank filters, are placed on
     ``sorted(axes)`` (SciPy expands them with ``np.expand_dims``).
     """
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axes(axes, job.ndim)
     n = len(ax)
     sizes, fp = _sizes_or_footprint(size, footprint, n, func)
@@ -759,14 +808,16 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
         if p < 0:
             p += 100.0
         if not 0 <= p <= 100:
-            raise ValueError(f"percentile must be in [-100, 100], got {percentile}")
+            raise checks.ArgumentError(f"percentile must be in [-100, 100], got {percentile}"
+                                       " (SciPy: invalid percentile)")
         r = count - 1 if p == 100.0 else int(float(count) * p / 100.0)
     elif func == "rank_filter":
         r = checks.integer(rank, "rank")
         if r < 0:
             r += count
         if not 0 <= r < count:
-            raise ValueError(f"rank={rank} is outside the footprint of {count} elements")
+            raise checks.ArgumentError(f"rank={rank} is outside the footprint of {count} elements"
+                                       " (SciPy: rank not within filter footprint size)")
     else:  # minimum_filter / maximum_filter
         r = 0 if func == "minimum_filter" else count - 1
     separable = fp is None and r in (0, count - 1)
@@ -774,9 +825,10 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
         modes = checks.modes(mode, n)
     else:
         if isinstance(mode, (Sequence, np.ndarray)) and not isinstance(mode, str):
-            raise ValueError(f"mode: {func} takes one mode (not a sequence)"
-                             + (" with a non-box footprint" if func in ("minimum_filter",
-                                                                       "maximum_filter") else ""))
+            raise checks.ArgumentError(
+                f"mode: {func} takes one mode (not a sequence)"
+                + (" with a non-box footprint" if func in ("minimum_filter", "maximum_filter")
+                   else "") + " (SciPy: A sequence of modes is not supported)")
         m = checks.mode(mode)
     if separable:
         if extremum_box:
@@ -1006,7 +1058,7 @@ def generic_filter(input: ArrayInput, function: Callable[..., Any], size: IntOrS
             f"got {what}. A Python callable cannot run inside a kernel: write it with "
             "@ti.func (see the Examples)")
     ddof = _extra_args(function, reduction, extra_arguments, extra_keywords)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axes(axes, job.ndim)
     sizes, fp = _sizes_or_footprint(size, footprint, len(ax), "generic_filter")
     if fp is None:
@@ -1127,7 +1179,7 @@ def _edge_filter(input, axis, output, mode, cval, smooth: Sequence[int]) -> Arra
     if fc.is_complex(input):
         return fc.by_parts(_edge_filter, input, output, cval, promote=False, axis=axis,
                            mode=mode, smooth=smooth)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axis(axis, job.ndim)
     modes = checks.modes(mode, job.ndim)
     cv = checks.cval(cval)
@@ -1199,7 +1251,7 @@ def laplace(input: ArrayInput, output: OutputArg = None, mode: ModeArg = "reflec
     """
     if fc.is_complex(input):
         return fc.by_parts(laplace, input, output, cval, promote=False, mode=mode, axes=axes)
-    job = Job(input, output)
+    job = Job(input, output, empty=True)
     ax = checks.axes(axes, job.ndim)
     modes = checks.modes(mode, len(ax))
     cv = checks.cval(cval)

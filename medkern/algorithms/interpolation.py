@@ -34,8 +34,10 @@ imaginary parts one after the other, each with its part of ``cval``, into a comp
 as SciPy does.
 
 Deviations from SciPy: bad arguments raise ``ValueError``/``TypeError`` naming the
-parameter where SciPy raises ``RuntimeError``; bool inputs are rejected; arrays
-are 1-3 D; ``geometric_transform`` takes a ``ti.func`` (compiled into the kernel) as well as
+parameter where SciPy raises ``RuntimeError`` (a :class:`medkern.ArgumentError`,
+which is a ``RuntimeError`` too, for the shared checks' cases: a per-axis sequence
+of the wrong length, an unknown mode, an output of the wrong shape); bool inputs
+are rejected; arrays are 1-3 D; ``geometric_transform`` takes a ``ti.func`` (compiled into the kernel) as well as
 a Python callable (evaluated on the host for every output index, as SciPy does, then
 sampled like ``map_coordinates``); empty outputs (a ``zoom`` to zero voxels) raise.
 """

@@ -16,7 +16,10 @@ input came from:
   whose memory cannot be exported: then through a host copy);
 * :class:`~medkern.Volume` -> Volume with the same geometry;
 
-or written into ``output``. Half precision (numpy float16; torch float16/bfloat16;
+or written into ``output``. With ``empty=True`` (the filters) an empty input is
+accepted: the call checks its arguments as usual, runs no kernel and delivers an
+empty result of the result's shape and dtype (``output=`` honoured), as SciPy
+returns one. Half precision (numpy float16; torch float16/bfloat16;
 CuPy float16) is converted to float32 by the caller's library on the way in and
 the float32 result back on the way out (also for ``output=`` a half dtype or
 array). Inputs are never written (except as ``output=``).
@@ -50,11 +53,15 @@ class Job:
     out_shape : sequence of int, optional
         The result's logical shape when it is not the input's (resampling); see also
         :meth:`resize_output`.
+    empty : bool
+        Accept an empty input (no element): every buffer is then an empty host array
+        and :meth:`launch` does nothing, so the call's own code runs unchanged and
+        :meth:`finish` delivers an empty result (the filters, as SciPy's).
     """
 
     def __init__(self, input: Any, output: Any = None, *, name: str = "input",
                  dtype: Any = None, bools: bool = False,
-                 out_shape: Sequence[int] | None = None):
+                 out_shape: Sequence[int] | None = None, empty: bool = False):
         from ..volume import Volume
         # a Volume's array is processed; the result gets the same geometry back
         self.volume = input if isinstance(input, Volume) else None
@@ -75,7 +82,11 @@ class Job:
         elif isinstance(input, np.ndarray) and input.dtype.kind == "f" and input.dtype.itemsize == 2:
             half = "float16"
             input = input.astype(np.float32)
-        x = checks.array(input, name)
+        x = checks.array(input, name, empty=empty)
+        if empty and x.size == 0:
+            # nothing to compute: this instance's launch shadows the static one and
+            # runs nothing (buffers of no element live on the host, arrays._allocate)
+            self.launch = _no_launch  # type: ignore[method-assign]
         self.device = isinstance(x, DeviceArray)
         self.shape: tuple[int, ...] = tuple(x.shape)
         self.ndim = len(self.shape)
@@ -330,6 +341,10 @@ class Job:
         from ..kernels import dsl
         kern = dsl.reduce("nan_count", self.in_dtype, np.dtype(np.int64))
         return int(reduce_buffer(kern, self.src, np.int64, "nan_count"))
+
+
+def _no_launch(kernel: Callable, *args: Any) -> None:
+    """:meth:`Job.launch` of a job with an empty input: no element, nothing to run."""
 
 
 def _new_uid() -> str:
