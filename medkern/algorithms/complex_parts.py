@@ -36,14 +36,13 @@ from ..arrays import DeviceArray
 
 
 def is_complex(value: Any) -> bool:
-    """Whether ``value`` (an image or weights, array-like) holds complex numbers."""
-    if isinstance(value, DeviceArray):
-        return False
-    dtype = getattr(value, "dtype", None)
-    if isinstance(dtype, np.dtype):
-        return dtype.kind == "c"
-    if isinstance(value, (list, tuple, complex)):
-        return np.iscomplexobj(value)
+    """Whether ``value`` (an image or weights: numpy array, sequence or scalar) holds complex
+    numbers. Other arrays (DeviceArray, Volume, torch, CuPy) are not looked into: the
+    real path refuses a complex one with its dtype message."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "c"
+    if isinstance(value, (list, tuple, complex, np.generic)):
+        return bool(np.iscomplexobj(value))
     return False
 
 
