@@ -185,7 +185,11 @@ def _sizes_or_footprint(size, footprint, naxes: int, func: str):
     if size is None:
         raise checks.ArgumentError(f"{func}: either size or footprint must be given"
                                    " (SciPy: no footprint provided)")
-    sizes = [checks.window_size(s) for s in checks.per_axis(size, naxes, "size")]
+    # SciPy's minimum/maximum boxes skip axes of size <= 1 before looking at them: a size
+    # of 0 there leaves that axis unfiltered (as uniform_filter); other filters need >= 1
+    low = 0 if func in ("minimum_filter", "maximum_filter") else 1
+    sizes = [checks.integer(s, "size", minimum=low, maximum=checks.MAX_TAPS) if low == 0
+             else checks.window_size(s) for s in checks.per_axis(size, naxes, "size")]
     return sizes, None
 
 
