@@ -29,8 +29,10 @@ Tracked values:
 Combinations that do not exist (an algorithm without that dtype, or without a
 case for that ndim) or whose reference takes far too long are skipped by
 raising ``NotImplementedError`` in ``setup`` (asv's way to skip a parameter
-combination). ``MEDKERN_BENCH_SHAPES`` / ``MEDKERN_BENCH_DTYPES``
-(comma-separated) narrow the grid, e.g. ``MEDKERN_BENCH_SHAPES=512x512``.
+combination). ``MEDKERN_BENCH_SHAPES`` / ``MEDKERN_BENCH_DTYPES`` /
+``MEDKERN_BENCH_IMPLEMENTATIONS`` (comma-separated) narrow the grid, e.g.
+``MEDKERN_BENCH_SHAPES=512x512`` or, for ``asv continuous`` between two medkern commits
+(the reference's timings are the same on both), ``MEDKERN_BENCH_IMPLEMENTATIONS=medkern``.
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [v.strip() for v in raw.split(",") if v.strip()]
 
 
+IMPLEMENTATIONS = _env_list("MEDKERN_BENCH_IMPLEMENTATIONS", IMPLEMENTATIONS)
 SHAPES = _env_list("MEDKERN_BENCH_SHAPES", SHAPES)
 DTYPES = _env_list("MEDKERN_BENCH_DTYPES", DTYPES)
 
