@@ -227,7 +227,9 @@ def test_value_and_type_error_cases(call, exc, phrase):
 def test_uniform_filter_skips_sizes_below_two(size):
     """test_uniform02: SciPy skips axes whose size is 0 or 1."""
     x = X2 if np.ndim(size) == 0 or len(size) == 2 else np.array([1, 2, 3])
-    np.testing.assert_array_equal(mf.uniform_filter(x, size), ndi.uniform_filter(x, size))
+    # float64 within the registry's tolerance: Mesa's Vulkan divides 1 ulp off
+    np.testing.assert_allclose(mf.uniform_filter(x, size), ndi.uniform_filter(x, size),
+                               rtol=1e-10, atol=0)
 
 
 @pytest.mark.parametrize("name", ["uniform_filter", "minimum_filter", "maximum_filter"])
@@ -236,5 +238,8 @@ def test_size_zero_axis_is_skipped(name, size):
     """SciPy leaves axes of size 0 (or 1) unfiltered in these separable filters."""
     x = np.arange(20.0).reshape(4, 5)
     origin = 0 if size == 0 else (0, 1)
-    np.testing.assert_array_equal(getattr(mf, name)(x, size=size, origin=origin),
-                                  getattr(ndi, name)(x, size=size, origin=origin))
+    # min/max select values: exact; the mean within float64's tolerance (Mesa's Vulkan
+    # divides 1 ulp off)
+    np.testing.assert_allclose(getattr(mf, name)(x, size=size, origin=origin),
+                               getattr(ndi, name)(x, size=size, origin=origin),
+                               rtol=1e-10 if name == "uniform_filter" else 0, atol=0)
