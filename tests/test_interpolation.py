@@ -343,7 +343,8 @@ COMPLEX_CALLS = {
 }
 
 
-@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("dtype", [np.complex64,
+                                   pytest.param(np.complex128, marks=pytest.mark.exhaustive)])
 @pytest.mark.parametrize("order", [0, 1, 3, 5])
 @pytest.mark.parametrize("name", list(COMPLEX_CALLS))
 def test_complex_input_is_its_parts_like_scipy(name, order, dtype):

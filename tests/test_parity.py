@@ -3,9 +3,11 @@
 Generated from :mod:`medkern.registry`: each algorithm's cases run on 2-D and
 3-D inputs. Every case runs in float32 and in one integer dtype (cycling
 through uint8/uint16/int16); the first and last cases run in every registered
-dtype (complex64/complex128 for the linear filters). Integer outputs must equal the reference exactly; floats agree within
+dtype (complex64/complex128 for the linear filters and the interpolation functions: their
+parts run the real kernels, which the Vulkan run checks; tests/test_complex.py runs complex
+data on every backend). Integer outputs must equal the reference exactly; floats agree within
 the registry's per-dtype tolerance. Algorithms with extra inputs (label images...) get
-them from their ``inputs`` (``Algorithm.arguments``). Dtypes other than float32/uint8/complex64 are marked
+them from their ``inputs`` (``Algorithm.arguments``). Dtypes other than float32/uint8 are marked
 ``exhaustive``: the second backend run (Vulkan) leaves them to the CPU run.
 """
 import numpy as np
@@ -29,7 +31,7 @@ def _params():
                 else:
                     dtypes = [d for d in alg.dtypes if d == "float32" or d == INTS[ci % len(INTS)]]
                 for dt in dtypes:
-                    marks = [] if dt in ("float32", "uint8", "complex64") else [pytest.mark.exhaustive]
+                    marks = [] if dt in ("float32", "uint8") else [pytest.mark.exhaustive]
                     yield pytest.param(alg.name, ci, ndim, dt, id=f"{alg.name}-{ci}-{ndim}d-{dt}",
                                        marks=marks)
 
