@@ -147,6 +147,17 @@ def _common(order: Any, mode: Any, cval: Any, prefilter: Any) -> tuple[int, str,
 _NO_CVAL = object()
 
 
+def _real_second(value: Any, name: str) -> tuple[Any, tuple[int, ...]]:
+    """A second array argument (``coordinates``, ``displacement``: sequences become numpy
+    arrays, DeviceArrays stay as they are) and its shape; complex values are refused."""
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind == "c":
+        raise TypeError(f"{name} must be real, got a complex array")
+    return value, tuple(getattr(value, "shape", np.shape(value)))
+
+
 def _complex_parts(func: Callable[..., Any], input: Any, output: Any, cval: Any = _NO_CVAL,
                    **kwargs: Any) -> np.ndarray:
     """``func`` (a public function of this module) of complex ``input``, as SciPy computes
@@ -379,12 +390,7 @@ def map_coordinates(input: ArrayInput, coordinates: Any, output: OutputArg = Non
                               order=order, mode=mode, prefilter=prefilter)
     job = Job(input)
     o, m, cv, pre = _common(order, mode, cval, prefilter)
-    if isinstance(coordinates, (list, tuple)):
-        coordinates = np.asarray(coordinates)
-    shape = tuple(getattr(coordinates, "shape", np.shape(coordinates)))
-    dtype = getattr(coordinates, "dtype", None)
-    if dtype is not None and np.dtype(dtype).kind == "c":
-        raise TypeError("coordinates must be real, got a complex array")
+    coordinates, shape = _real_second(coordinates, "coordinates")
     if len(shape) < 2:
         raise ValueError(f"coordinates must have shape (input.ndim, ...) with 1 to 3 output "
                          f"axes, got shape {shape}")
@@ -452,12 +458,7 @@ def warp(input: ArrayInput, displacement: Any, output: OutputArg = None, order: 
                               order=order, mode=mode, prefilter=prefilter)
     job = Job(input, output)
     o, m, cv, pre = _common(order, mode, cval, prefilter)
-    if isinstance(displacement, (list, tuple)):
-        displacement = np.asarray(displacement)
-    shape = tuple(getattr(displacement, "shape", np.shape(displacement)))
-    dtype = getattr(displacement, "dtype", None)
-    if dtype is not None and np.dtype(dtype).kind == "c":
-        raise TypeError("displacement must be real, got a complex array")
+    displacement, shape = _real_second(displacement, "displacement")
     if shape != (job.ndim, *job.shape):
         raise ValueError(f"displacement must have shape (input.ndim, *input.shape) = "
                          f"{(job.ndim, *job.shape)}, got {shape}")
