@@ -153,14 +153,14 @@ def weighted(func: Callable[..., Any], input: Any, weights: Any, output: Any, cv
 
 
 def gradient_magnitude(derivative: Callable[..., Any], input: Any, output: Any, axes: Any,
-                       ndim_modes: Callable[[int], list]) -> np.ndarray:
+                       mode: Any) -> np.ndarray:
     """SciPy's ``generic_gradient_magnitude`` for complex input: complex derivatives, squared
     (complex products), summed and square-rooted (principal root) in the output dtype.
     ``derivative(x, axis, mode, out_dtype)`` gives one complex derivative."""
     x = _host(input)
     out = output_array(output, x, promote=False)
     ax = checks.axes(axes, x.ndim)
-    modes = ndim_modes(len(ax))
+    modes = checks.modes(mode, len(ax))
     for k, a in enumerate(ax):
         d = derivative(x, a, modes[k], out.dtype)
         np.multiply(d, d, out=d)

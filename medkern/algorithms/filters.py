@@ -509,8 +509,7 @@ def _derivative_sum(input, sigma, output, mode, cval, axes, truncate, radius, or
             orders = [int(d == axis) for d in range(x.ndim)]
             return gaussian_filter(x, sig, orders, dtype, mode, cval, truncate, radius=radius)
 
-        return fc.gradient_magnitude(derivative, x, output, axes,
-                                     lambda n: checks.modes(mode, n))
+        return fc.gradient_magnitude(derivative, x, output, axes, mode)
     return _derivative_sum_real(input, sigma, output, mode, cval, axes, truncate, radius, order)
 
 

@@ -13,7 +13,6 @@ import json
 import os
 
 _touched: set[str] = set()      # swapped names called during the current test
-_current: list[str] = []        # nodeid of the test running now
 _results: dict[str, dict] = {}
 
 
