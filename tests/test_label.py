@@ -133,8 +133,8 @@ def test_long_paths_settle_in_few_sweeps(make):
 @pytest.fixture
 def gpu_layout(monkeypatch):
     """Run the GPUs' kernels (one thread per element, no row walks) on whatever arch runs."""
-    from medkern.algorithms import segmentation
-    monkeypatch.setattr(segmentation, "_ROWS", False)
+    from medkern.algorithms.segmentation import _label
+    monkeypatch.setattr(_label, "_ROWS", False)
 
 
 @pytest.mark.parametrize("make", [spiral, snake, lambda n: binary_mask((n, n), 0.55, seed=n)])

@@ -1,4 +1,4 @@
-"""Segmentation: connected-component labelling with the results of ``scipy.ndimage.label``.
+"""Connected-component labelling with the results of ``scipy.ndimage.label``.
 
 :func:`label` runs in parallel on the device: label equivalence with pointer jumping
 (:mod:`medkern.kernels.label`), iterated by the propagation driver
@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import scipy.ndimage as ndi
 
-from .. import arrays, checks
-from ..kernels import label as klabel
-from ..kernels import propagate, scan
-from ..registry import Algorithm, register
-from ..typing import ArrayInput, OutputArg
-from .job import Job
+from ... import arrays, checks
+from ...kernels import label as klabel
+from ...kernels import propagate, scan
+from ...registry import Algorithm, register
+from ...typing import ArrayInput, OutputArg
+from ..job import Job
 
 __all__ = ["label", "generate_binary_structure"]
 
@@ -146,7 +146,7 @@ def label(input: ArrayInput, structure: Any = None, output: OutputArg = None) ->
     >>> ms.label(a, structure=np.ones((3, 3)))[1]
     3
     """
-    from ..volume import Volume
+    from ...volume import Volume
     if not (isinstance(input, (arrays.DeviceArray, Volume)) or arrays.is_dlpack_producer(input)):
         try:
             x = np.asarray(input)
@@ -210,7 +210,7 @@ DENSITIES = (0.1, 0.5, 0.9)
 
 
 def _mask_input(shape: tuple, dtype: Any, seed: int) -> np.ndarray:
-    from ..sample_data import binary_mask
+    from ...sample_data import binary_mask
     return binary_mask(shape, DENSITIES[seed % len(DENSITIES)], seed=seed, dtype=dtype)
 
 
