@@ -87,6 +87,36 @@ def _exact_limit(dtype: np.dtype) -> int:
     return 2 ** (np.finfo(dtype).nmant + 1)
 
 
+def components(src: Any, in_dtype: np.dtype, shape: tuple, offsets: tuple,
+               launch: Any) -> Any:
+    """The connected components of ``src``'s nonzero elements, unnumbered: a leased flat
+    int32 buffer (``size`` entries, C order) holding, for each foreground element, its
+    component's *root* -- the flat position + 1 of the component's first element in raster
+    order -- and 0 for the background. The caller releases it
+    (:func:`medkern.arrays.release_buffer`).
+
+    The building block of everything that asks "which component is this element in":
+    ``label`` numbers the roots (:func:`medkern.kernels.scan.relabel`); region growing,
+    hysteresis and border clearing mark the roots of chosen elements and gather the marks.
+    ``src`` is a 3-D kernel buffer of ``in_dtype`` of the (1-3 D) ``shape``; ``offsets``
+    the structure's 3-D neighbour offsets (:func:`_offsets3`); ``launch`` runs a kernel
+    (``Job.launch``)."""
+    n0, n1, n2 = arrays.shape3(shape)
+    size = n0 * n1 * n2
+    lab = arrays.empty_buffer((size,), np.dtype(np.int32))
+    try:
+        rows = klabel.rows_layout() if _ROWS is None else _ROWS
+        launch(klabel.init(in_dtype, (0, 0, -1) in offsets, rows), src, lab, in_dtype.type(0))
+        kern = klabel.sweep(offsets, rows)
+        # a component of geodesic diameter d settles within d + 1 sweeps, and d < size
+        propagate.run(lambda flag, stamp: launch(kern, lab, n0, n1, n2, flag, stamp),
+                      max_sweeps=size + 1, every=SWEEPS_PER_READBACK, name="label")
+    except BaseException:
+        arrays.release_buffer(lab)
+        raise
+    return lab
+
+
 def label(input: ArrayInput, structure: Any = None, output: OutputArg = None) -> Any:
     """Label the connected components (features) of the nonzero elements.
 
@@ -162,17 +192,8 @@ def label(input: ArrayInput, structure: Any = None, output: OutputArg = None) ->
             return _label_trivial(x, structure, output)
     job = Job(input, output, dtype=np.int32, bools=True)
     offsets = _offsets3(_structure(structure, job.ndim))
-    n0, n1, n2 = arrays.shape3(job.shape)
-    size = n0 * n1 * n2
-    lab = arrays.empty_buffer((size,), np.dtype(np.int32))
+    lab = components(job.src, job.in_dtype, job.shape, offsets, job.launch)
     try:
-        rows = klabel.rows_layout() if _ROWS is None else _ROWS
-        job.launch(klabel.init(job.in_dtype, (0, 0, -1) in offsets, rows), job.src, lab,
-                   job.in_dtype.type(0))
-        kern = klabel.sweep(offsets, rows)
-        # a component of geodesic diameter d settles within d + 1 sweeps, and d < size
-        propagate.run(lambda flag, stamp: job.launch(kern, lab, n0, n1, n2, flag, stamp),
-                      max_sweeps=size + 1, every=SWEEPS_PER_READBACK, name="label")
         out = job.buffer()
         count = scan.relabel(lab, out, roots=True)
     finally:
