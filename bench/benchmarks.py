@@ -115,7 +115,7 @@ class _TimeAlgorithm:
     def setup(self, implementation, shape, dtype):
         alg = registry.get(self.name)
         kwargs = _kwargs(alg, shape, dtype)
-        x = _input(shape, dtype)
+        x = alg.bench_input(_input(shape, dtype))  # e.g. label's foreground mask
         if implementation == "scipy":
             if _reference_too_slow(alg, shape):
                 raise NotImplementedError(f"reference {alg.reference_name} too slow at {shape}")

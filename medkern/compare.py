@@ -396,12 +396,16 @@ def compare_one(alg: Any, x: np.ndarray, dx: Any, repeat: int = 3,
     if x.dtype.name not in alg.dtypes:
         row.note = f"skipped: {x.dtype.name} is not among its dtypes ({', '.join(alg.dtypes)})"
         return row
+    data_dtype = x.dtype  # the tolerance is the data's (a prepared mask has none)
+    if alg.prepare is not None:  # e.g. label's foreground mask: uploaded once, as the image
+        x = alg.bench_input(x)
+        dx = medkern.asarray(x) if dx is not None else None
     kwargs = alg.arguments(alg.bench_kwargs, x.shape, seed=0)  # + generated label images...
     if kwargs is None:
         row.note = f"skipped: no {x.ndim}-D benchmark case"
         return row
     row.kwargs = describe_kwargs(kwargs)
-    row.tolerance = alg.tol(x.dtype)
+    row.tolerance = alg.tol(data_dtype)
     # generated arrays of the image's shape go to the device once, like the image
     dkwargs = {k: medkern.asarray(v) if isinstance(v, np.ndarray) and v.shape == x.shape
                and dx is not None else v for k, v in kwargs.items()}
@@ -431,7 +435,7 @@ def compare_one(alg: Any, x: np.ndarray, dx: Any, repeat: int = 3,
     row.reference_s = min(row.reference_times_s)
     stage("check")
     row.max_error = alg.error(out, ref)
-    row.agrees = bool(alg.agrees(out, ref, x.dtype))
+    row.agrees = bool(alg.agrees(out, ref, data_dtype))
     if not row.agrees:
         # (a structured result -- tuples, object arrays -- is compare_result's to judge)
         ours_dt = np.asarray(out).dtype if alg.compare_result is None else None

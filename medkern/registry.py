@@ -100,6 +100,12 @@ class Algorithm:
         filters, labels), ``"resampled"`` (a new grid: shift, zoom, affine_transform...; the
         area's tests check it) or ``"none"`` (samples that form no grid: map_coordinates;
         the plain array is returned).
+    prepare : callable, optional
+        ``image -> image`` applied to the benchmark / ``medkern compare`` input (the CT
+        volume, or the user's DICOM series) before it is timed: what the algorithm is
+        meant to run on, e.g. ``label``'s foreground mask (the CT above its 70th
+        percentile: density 0.3, anatomical structure). Both implementations get the
+        prepared image; the time to prepare it is not counted.
     """
 
     name: str
@@ -115,6 +121,11 @@ class Algorithm:
     compare_result: Callable | None = None
     inputs: Callable | None = None
     grid: str = "same"
+    prepare: Callable | None = None
+
+    def bench_input(self, x: np.ndarray) -> np.ndarray:
+        """The benchmark input made from ``x`` (:attr:`prepare`; ``x`` itself if none)."""
+        return x if self.prepare is None else self.prepare(x)
 
     def kwargs_for(self, case: dict, ndim: int) -> dict | None:
         """A case's keyword arguments for an input of ``ndim`` dimensions.

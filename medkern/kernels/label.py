@@ -53,7 +53,7 @@ def rows_layout() -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def init(in_dtype: np.dtype, runs: bool, rows: bool):
+def init(in_dtype: np.dtype, runs: bool, rows: bool, by_value: bool = False):
     """``(a, lab, zero)``: the starting labels: 0 where ``a == zero``, else the element's
     own flat position + 1, or -- ``runs`` (the structure connects row neighbours) in the
     ``rows`` layout, where rows are walked serially -- the position + 1 of the first element of
@@ -61,7 +61,8 @@ def init(in_dtype: np.dtype, runs: bool, rows: bool):
     nonzero.
 
     ``zero`` is a run-time 0 of the input's dtype (Mesa's Vulkan miscompiles 64-bit
-    comparisons with constants)."""
+    comparisons with constants). ``by_value``: a run also ends where the value changes
+    (components of equal values, :func:`sweep`'s ``by_value``)."""
     t_in = ti_dtype(in_dtype)
     serial = rows and runs
     nonzero = nonzero_func(in_dtype)
@@ -73,9 +74,16 @@ def init(in_dtype: np.dtype, runs: bool, rows: bool):
             for i, j in ti.ndrange(a.shape[0], n1):
                 base = (i * n1 + j) * n2
                 run = 0  # label of the current run (0: none)
+                prev = zero
                 for l in range(n2):
-                    fg = ti.cast(nonzero(a[i, j, l], zero), ti.i32)
-                    run = ti.select(fg != 0, ti.select(run != 0, run, base + l + 1), 0)
+                    x = a[i, j, l]
+                    fg = ti.cast(nonzero(x, zero), ti.i32)
+                    if ti.static(by_value):
+                        fg_run = ti.cast(run != 0, ti.i32) & ti.cast(x == prev, ti.i32)
+                        run = ti.select(fg != 0, ti.select(fg_run != 0, run, base + l + 1), 0)
+                        prev = x
+                    else:
+                        run = ti.select(fg != 0, ti.select(run != 0, run, base + l + 1), 0)
                     lab[base + l] = run
         else:
             for i, j, l in ti.ndrange(a.shape[0], n1, n2):
@@ -92,17 +100,23 @@ def backward(offsets: tuple) -> tuple:
 
 
 @functools.lru_cache(maxsize=None)
-def sweep(offsets: tuple, rows: bool):
+def sweep(offsets: tuple, rows: bool, value_dtype: np.dtype | None = None):
     """One hook + jump sweep over neighbours at ``offsets`` (3-D tuples of a symmetric
     structure; (0, 0, 0) and the forward half are ignored: each pair is handled once).
 
-    Signature ``(lab, n0: i32, n1: i32, n2: i32, flag, stamp: i32)``: ``lab`` the 1-D
+    Signature ``(a, lab, n0: i32, n1: i32, n2: i32, flag, stamp: i32)``: ``a`` the image
+    (``by_value``) or any 3-D int32 buffer (not read); ``lab`` the 1-D
     working labels of an ``n0 x n1 x n2`` image; ``stamp`` is stored in ``flag[0]`` when
     anything changed (:mod:`medkern.kernels.propagate`). A sweep that changes nothing
     writes nothing, so it saw every neighbour pair with equal labels: the fixed point.
+
+    ``value_dtype`` (components of equal values, ``skimage.measure.label``'s notion): only
+    neighbours holding the same value connect (``a`` is then read).
     """
     serial = rows
     back = backward(offsets)
+    by_value = value_dtype is not None
+    t_val = ti_dtype(np.dtype(value_dtype)) if by_value else ti.i32
 
     @ti.func
     def lower(lab: ti.template(), k, value):
@@ -132,26 +146,38 @@ def sweep(offsets: tuple, rows: bool):
         return ti.select(inside != 0, f + (di * n1 + dj) * n2 + dl, f)
 
     @ti.func
-    def differs(lab: ti.template(), n1, n2, i, j, l, f):
+    def same(a: ti.template(), n1, n2, i, j, l, g):
+        """1 if element (i, j, l) and element g (its neighbour, or itself outside the
+        image) hold the same value; always 1 unless ``by_value``."""
+        r = 1
+        if ti.static(by_value):
+            gi = g // (n1 * n2)
+            gj = (g // n2) % n1
+            r = ti.cast(a[gi, gj, g % n2] == a[i, j, l], ti.i32)
+        return r
+
+    @ti.func
+    def differs(a: ti.template(), lab: ti.template(), n1, n2, i, j, l, f):
         """1 if element f and one of its backward neighbours are foreground with different
         labels, else 0; reads only. Branch-free: foreground and background alternate
         unpredictably, and mispredicted branches cost more than the reads."""
         v = lab[f]
         d = 0
         for k in ti.static(range(len(back))):
-            w = lab[neighbour(n1, n2, i, j, l, f, k)]
-            d |= ti.cast(w != v, ti.i32) & ti.cast(w > 0, ti.i32)
+            g = neighbour(n1, n2, i, j, l, f, k)
+            w = lab[g]
+            d |= ti.cast(w != v, ti.i32) & ti.cast(w > 0, ti.i32) & same(a, n1, n2, i, j, l, g)
         return d & ti.cast(v > 0, ti.i32)
 
     @ti.func
-    def hook(lab: ti.template(), n1, n2, i, j, l, f):
+    def hook(a: ti.template(), lab: ti.template(), n1, n2, i, j, l, f):
         """Merge element f with its backward neighbours."""
         v = lab[f]
         if v > 0:
             for k in ti.static(range(len(back))):
                 g = neighbour(n1, n2, i, j, l, f, k)
                 w = lab[g]
-                if w > 0 and w != v:
+                if w > 0 and w != v and same(a, n1, n2, i, j, l, g) != 0:
                     lo, hi = ti.min(v, w), ti.max(v, w)
                     lower(lab, hi - 1, lo)  # the larger label's representative
                     if v > lo:
@@ -182,7 +208,7 @@ def sweep(offsets: tuple, rows: bool):
         return ti.cast(r != v, ti.i32)
 
     @ti.kernel
-    def kern(lab: ND1(dtype=ti.i32), n0: ti.i32, n1: ti.i32, n2: ti.i32,
+    def kern(a: ND3(dtype=t_val), lab: ND1(dtype=ti.i32), n0: ti.i32, n1: ti.i32, n2: ti.i32,
              flag: ND1(dtype=ti.i32), stamp: ti.i32):
         if ti.static(serial):
             # each row is first checked by a loop that only reads (vectorised: a settled
@@ -191,10 +217,10 @@ def sweep(offsets: tuple, rows: bool):
                 base = (i * n1 + j) * n2
                 d = 0
                 for l in range(n2):
-                    d |= differs(lab, n1, n2, i, j, l, base + l)
+                    d |= differs(a, lab, n1, n2, i, j, l, base + l)
                 if d != 0:
                     for l in range(n2):
-                        hook(lab, n1, n2, i, j, l, base + l)
+                        hook(a, lab, n1, n2, i, j, l, base + l)
                     mark(flag, stamp)
             for i, j in ti.ndrange(n0, n1):
                 base = (i * n1 + j) * n2
@@ -209,10 +235,60 @@ def sweep(offsets: tuple, rows: bool):
         else:
             for i, j, l in ti.ndrange(n0, n1, n2):
                 f = (i * n1 + j) * n2 + l
-                if differs(lab, n1, n2, i, j, l, f) != 0:
-                    hook(lab, n1, n2, i, j, l, f)
+                if differs(a, lab, n1, n2, i, j, l, f) != 0:
+                    hook(a, lab, n1, n2, i, j, l, f)
                     mark(flag, stamp)
             for f in range(lab.shape[0]):
                 if jump(lab, f) != 0:
                     mark(flag, stamp)
+    return kern
+
+
+# --------------------------------------------------------------------------- marks
+@functools.lru_cache(maxsize=None)
+def fill():
+    """``(buf, value: i32)``: every entry of a 1-D int32 buffer set to ``value``."""
+    @ti.kernel
+    def kern(buf: ND1(dtype=ti.i32), value: ti.i32):
+        for f in range(buf.shape[0]):
+            buf[f] = value
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def mark_border(use_mask: bool):
+    """``(lab, marks, mask, n0, n1, n2, e0, e1, e2)``: ``marks[lab[f]] = 1`` for every
+    element f in the border zone -- within ``e_k`` elements of either end of axis k
+    (``e_k = 0``: the axis has no border) or, ``use_mask``, where ``mask`` is 0. ``lab``
+    holds component roots (:func:`sweep`), so ``marks[r]`` says component r touches the
+    border and ``marks[0]`` that background does; ``marks`` has ``size + 1`` entries."""
+    @ti.kernel
+    def kern(lab: ND1(dtype=ti.i32), marks: ND1(dtype=ti.i32), mask: ND3(dtype=ti.u8),
+             n0: ti.i32, n1: ti.i32, n2: ti.i32, e0: ti.i32, e1: ti.i32, e2: ti.i32):
+        for i, j, l in ti.ndrange(n0, n1, n2):
+            border = 0
+            if ti.static(use_mask):
+                border = ti.cast(mask[i, j, l] == 0, ti.i32)
+            else:
+                border = (ti.cast(i < e0, ti.i32) | ti.cast(i >= n0 - e0, ti.i32)
+                          | ti.cast(j < e1, ti.i32) | ti.cast(j >= n1 - e1, ti.i32)
+                          | ti.cast(l < e2, ti.i32) | ti.cast(l >= n2 - e2, ti.i32))
+            if border != 0:
+                marks[lab[(i * n1 + j) * n2 + l]] = 1  # one value for every writer
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def clear_marked(dtype: np.dtype):
+    """``(a, lab, marks, out, fill)``: ``out = fill`` where the element's component (or,
+    for the background, ``marks[0]``) is marked, else ``a``."""
+    t = ti_dtype(dtype)
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t), lab: ND1(dtype=ti.i32), marks: ND1(dtype=ti.i32),
+             out: ND3(dtype=t), fill: t):
+        n1, n2 = a.shape[1], a.shape[2]
+        for i, j, l in ti.ndrange(a.shape[0], n1, n2):
+            hit = marks[lab[(i * n1 + j) * n2 + l]]
+            out[i, j, l] = ti.select(hit != 0, fill, a[i, j, l])
     return kern

@@ -221,7 +221,10 @@ def fill_bins():
 #: ``com``      (sum x*i0, sum x*i1, sum x*i2) / (): centre-of-mass numerators
 #: ``minmax``   () / (count, min key, max key)
 #: ``argext``   () / (first flat index whose key is pi[2b], ... is pi[2b+1])
-KINDS = ("moments", "centered", "com", "minmax", "argext")
+#: ``extent``   () / (count, min i0, max i0, min i1, max i1, min i2, max i2, sum i0,
+#:              sum i1, sum i2): bounding boxes and centroids (the data's values are
+#:              not read: the labels themselves may be the data)
+KINDS = ("moments", "centered", "com", "minmax", "argext", "extent")
 
 
 def kind_ops(kind: str, in_dtype: np.dtype) -> tuple[tuple, tuple]:
@@ -239,6 +242,8 @@ def kind_ops(kind: str, in_dtype: np.dtype) -> tuple[tuple, tuple]:
         return (), ("add", "min", "max")
     if kind == "argext":
         return (), ("min", "min")
+    if kind == "extent":
+        return (), ("add",) + ("min", "max") * 3 + ("add",) * 3
     raise ValueError(f"unknown reduction kind {kind!r}")
 
 
@@ -297,7 +302,7 @@ def region_reduce(kind: str, in_dtype: np.dtype, layout: str):
         return v
 
     @ti.func
-    def contrib_i(x, flat, b, pi: ti.template(), idv):
+    def contrib_i(x, flat, i, j, l, b, pi: ti.template(), idv):
         v = idv
         if ti.static(kind == "moments"):
             v[0] = t_int(1)
@@ -308,6 +313,12 @@ def region_reduce(kind: str, in_dtype: np.dtype, layout: str):
             v[0] = t_int(1)
             v[1] = k
             v[2] = k
+        elif ti.static(kind == "extent"):
+            v[0] = t_int(1)
+            pi0, pi1, pi2 = ti.cast(i, t_int), ti.cast(j, t_int), ti.cast(l, t_int)
+            v[1], v[2], v[7] = pi0, pi0, pi0
+            v[3], v[4], v[8] = pi1, pi1, pi1
+            v[5], v[6], v[9] = pi2, pi2, pi2
         elif ti.static(kind == "argext"):
             k = key(x)
             f = ti.cast(flat, t_int)
@@ -387,7 +398,7 @@ def region_reduce(kind: str, in_dtype: np.dtype, layout: str):
                 fold(state.accf, contrib_f(x, i, j, l, b, pf), ops_f)
             if ti.static(NI > 0):
                 flat = (ti.cast(i, ti.i64) * a.shape[1] + j) * a.shape[2] + l
-                fold(state.acci, contrib_i(x, flat, b, pi, idv), ops_i)
+                fold(state.acci, contrib_i(x, flat, i, j, l, b, pi, idv), ops_i)
 
     if layout == "slots":
         @ti.kernel
@@ -475,4 +486,20 @@ def region_histogram(in_dtype: np.dtype):
         else:
             for i, j, l in ti.ndrange(n0, n1, n2):
                 one(a, bins, edges, counts, lo, norm, i, j, l)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def bins_to_labels(out_dtype: np.dtype):
+    """``(bins, out, offset: i64)``: ``out = bins + offset`` where ``bins >= 0``, else 0, in
+    ``out``'s dtype (a bin image renumbered: bins are the wanted labels' ranks, so this
+    relabels sequentially; with one bin and offset 1 it is that label's mask)."""
+    t_out = ti_dtype(out_dtype)
+
+    @ti.kernel
+    def kern(bins: ND3(dtype=ti.i32), out: ND3(dtype=t_out), offset: ti.i64):
+        for I in ti.grouped(bins):
+            b = bins[I]
+            out[I] = ti.cast(ti.select(b >= 0, ti.cast(b, ti.i64) + offset, ti.cast(0, ti.i64)),
+                             t_out)
     return kern

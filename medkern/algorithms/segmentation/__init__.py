@@ -4,12 +4,17 @@ histogram thresholds, region growing and the tables of labelled regions.
 One private module per algorithm family, as scikit-image lays out an area:
 
 - :mod:`._label` -- ``label`` (``scipy.ndimage.label``, exact) and
-  ``generate_binary_structure``.
+  ``generate_binary_structure``;
+- :mod:`._objects` -- ``find_objects`` (SciPy), ``relabel_sequential``, ``clear_border``,
+  ``regionprops_table`` (scikit-image) and ``keep_largest_component``.
 
 Where SciPy and scikit-image disagree on a name, each function's docstring says which
 reference it follows (``label`` is SciPy's: ``structure`` decides connectivity, nonzero
 elements are features).
 """
 from ._label import generate_binary_structure, label
+from ._objects import (ArrayMap, clear_border, find_objects, keep_largest_component,
+                       regionprops_table, relabel_sequential)
 
-__all__ = ["label", "generate_binary_structure"]
+__all__ = ["label", "generate_binary_structure", "find_objects", "relabel_sequential",
+           "ArrayMap", "clear_border", "keep_largest_component", "regionprops_table"]

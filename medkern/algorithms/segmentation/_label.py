@@ -10,6 +10,7 @@ first appearance. Labels are identical to SciPy's, on every run and every arch.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -87,8 +88,14 @@ def _exact_limit(dtype: np.dtype) -> int:
     return 2 ** (np.finfo(dtype).nmant + 1)
 
 
+@functools.lru_cache(maxsize=None)
+def _unread() -> Any:
+    """A 1-element int32 3-D buffer standing for the image a sweep does not read."""
+    return arrays.upload(np.zeros((1, 1, 1), np.int32))
+
+
 def components(src: Any, in_dtype: np.dtype, shape: tuple, offsets: tuple,
-               launch: Any) -> Any:
+               launch: Any, *, by_value: bool = False) -> Any:
     """The connected components of ``src``'s nonzero elements, unnumbered: a leased flat
     int32 buffer (``size`` entries, C order) holding, for each foreground element, its
     component's *root* -- the flat position + 1 of the component's first element in raster
@@ -100,16 +107,19 @@ def components(src: Any, in_dtype: np.dtype, shape: tuple, offsets: tuple,
     hysteresis and border clearing mark the roots of chosen elements and gather the marks.
     ``src`` is a 3-D kernel buffer of ``in_dtype`` of the (1-3 D) ``shape``; ``offsets``
     the structure's 3-D neighbour offsets (:func:`_offsets3`); ``launch`` runs a kernel
-    (``Job.launch``)."""
+    (``Job.launch``). ``by_value``: only neighbours of equal value connect
+    (``skimage.measure.label``'s components, used by ``clear_border``)."""
     n0, n1, n2 = arrays.shape3(shape)
     size = n0 * n1 * n2
     lab = arrays.empty_buffer((size,), np.dtype(np.int32))
     try:
         rows = klabel.rows_layout() if _ROWS is None else _ROWS
-        launch(klabel.init(in_dtype, (0, 0, -1) in offsets, rows), src, lab, in_dtype.type(0))
-        kern = klabel.sweep(offsets, rows)
+        launch(klabel.init(in_dtype, (0, 0, -1) in offsets, rows, by_value), src, lab,
+               in_dtype.type(0))
+        kern = klabel.sweep(offsets, rows, in_dtype if by_value else None)
+        image = src if by_value else _unread()
         # a component of geodesic diameter d settles within d + 1 sweeps, and d < size
-        propagate.run(lambda flag, stamp: launch(kern, lab, n0, n1, n2, flag, stamp),
+        propagate.run(lambda flag, stamp: launch(kern, image, lab, n0, n1, n2, flag, stamp),
                       max_sweeps=size + 1, every=SWEEPS_PER_READBACK, name="label")
     except BaseException:
         arrays.release_buffer(lab)
@@ -248,10 +258,16 @@ def _label_error(ours: Any, ref: Any) -> float:
     return 0.0 if same else float("inf")
 
 
+def foreground(x: np.ndarray, density: float = 0.3) -> np.ndarray:
+    """The benchmark mask of an image: its elements above the ``1 - density`` quantile
+    (the CT volume: density 0.3 with anatomical structure along every axis)."""
+    return np.asarray(x) > np.quantile(x, 1.0 - density)
+
+
 _FULL = {"_2d": np.ones((3, 3), bool), "_3d": np.ones((3, 3, 3), bool)}
 register(Algorithm(
     name="label", area="segmentation", func=label, reference=ndi.label,
     reference_name="scipy.ndimage.label", bench_kwargs={},
     cases=({}, {"structure": _FULL}, {}, {"structure": _FULL}, {"output": np.uint16}),
     dtypes=("bool", "uint8", "float32"),
-    make_input=_mask_input, compare_result=_label_error))
+    make_input=_mask_input, compare_result=_label_error, prepare=foreground))
