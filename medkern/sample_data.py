@@ -180,3 +180,29 @@ def binary_mask(shape: tuple[int, ...], density: float = 0.5, seed: int = 0,
     values = _to_dtype(rng.random(shape), dtype)
     values[values == 0] = 1  # nonzero wherever the mask is set
     return np.where(mask, values, np.zeros((), dtype)).astype(dtype)
+
+
+def textured_phantom(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+    """The 3-D Shepp-Logan-like ellipsoids (:func:`phantom`) textured with the real CT slice
+    laid along all three axes: the slice, resampled to each pair of axes, extruded along
+    the third, the three averaged -- structure along every axis, unlike a slice tiled.
+    2-D shapes get the slice itself on the ellipses. Values in the dtype's :data:`RANGES`."""
+    hu = _ct_slice()
+    unit_ct = (hu - hu.min()) / max(float(hu.max() - hu.min()), 1e-12)
+    shape = tuple(int(n) for n in shape)
+
+    def plane(rows: int, cols: int) -> np.ndarray:  # nearest resampling of the slice
+        r = np.linspace(0, unit_ct.shape[0] - 1, rows).round().astype(int)
+        c = np.linspace(0, unit_ct.shape[1] - 1, cols).round().astype(int)
+        return unit_ct[np.ix_(r, c)]
+
+    if len(shape) == 2:
+        texture = plane(*shape)
+    else:
+        n0, n1, n2 = shape
+        texture = (plane(n1, n2)[None, :, :] + plane(n0, n2)[:, None, :]
+                   + plane(n0, n1)[:, :, None]) / 3.0
+    body = phantom(shape, np.float64)
+    unit = body * (0.4 + 0.6 * texture)
+    unit = (unit - unit.min()) / max(float(unit.max() - unit.min()), 1e-12)
+    return _to_dtype(unit, dtype)
