@@ -144,7 +144,7 @@ _INTERPOLATION = [n for n in PUBLIC if ALGORITHMS[n].area == "interpolation"]
 TAKES = {
     "empty": _MEASUREMENTS + ["label"],
     "empty-1d": _MEASUREMENTS + ["label"],
-    "0-d": _MEASUREMENTS + ["label", "spline_filter"],
+    "0-d": _MEASUREMENTS + ["label", "spline_filter", "find_objects"],
     "bool": _MEASUREMENTS,
     "complex": _INTERPOLATION,  # the real and imaginary parts, one after the other
 }

@@ -491,15 +491,17 @@ def region_histogram(in_dtype: np.dtype):
 
 @functools.lru_cache(maxsize=None)
 def bins_to_labels(out_dtype: np.dtype):
-    """``(bins, out, offset: i64)``: ``out = bins + offset`` where ``bins >= 0``, else 0, in
+    """``(bins, out, offset: i64, u64 for uint64 out)``: ``out = bins + offset`` where ``bins >= 0``, else 0, in
     ``out``'s dtype (a bin image renumbered: bins are the wanted labels' ranks, so this
     relabels sequentially; with one bin and offset 1 it is that label's mask)."""
     t_out = ti_dtype(out_dtype)
+    # uint64 labels may lie beyond int64 (an offset near 2**63): add in uint64 then
+    t_acc = ti.u64 if np.dtype(out_dtype) == np.uint64 else ti.i64
 
     @ti.kernel
-    def kern(bins: ND3(dtype=ti.i32), out: ND3(dtype=t_out), offset: ti.i64):
+    def kern(bins: ND3(dtype=ti.i32), out: ND3(dtype=t_out), offset: t_acc):
         for I in ti.grouped(bins):
             b = bins[I]
-            out[I] = ti.cast(ti.select(b >= 0, ti.cast(b, ti.i64) + offset, ti.cast(0, ti.i64)),
+            out[I] = ti.cast(ti.select(b >= 0, ti.cast(b, t_acc) + offset, ti.cast(0, t_acc)),
                              t_out)
     return kern

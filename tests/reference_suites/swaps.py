@@ -43,7 +43,8 @@ _MEASUREMENTS = ["sum", "sum_labels", "mean", "variance", "standard_deviation", 
 NDIMAGE = {**_same("medkern.filters", _FILTERS),
            **_same("medkern.interpolation", _INTERPOLATION),
            **_same("medkern.measurements", _MEASUREMENTS),
-           "label": "medkern.segmentation:label"}
+           "label": "medkern.segmentation:label",
+           "find_objects": "medkern.segmentation:find_objects"}
 _NDI_TARGETS = ("scipy.ndimage",)
 
 SUITES: dict[str, Suite] = {s.name: s for s in [
@@ -60,6 +61,13 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
           _NDI_TARGETS, NDIMAGE, count="touched"),
     Suite("skimage/filters/test_edges", "skimage.filters.tests.test_edges",
           _NDI_TARGETS, NDIMAGE, count="touched"),
+    # segmentation (issue 10): scikit-image's own functions swapped for medkern's
+    Suite("skimage/segmentation/test_clear_border",
+          "skimage.segmentation.tests.test_clear_border", ("skimage.segmentation",),
+          {"clear_border": "medkern.segmentation:clear_border"}, count="touched"),
+    Suite("skimage/segmentation/test_join", "skimage.segmentation.tests.test_join",
+          ("skimage.segmentation",),
+          {"relabel_sequential": "medkern.segmentation:relabel_sequential"}, count="touched"),
 ]}
 
 DEFAULT = ["scipy.ndimage/test_filters", "scipy.ndimage/test_interpolation",

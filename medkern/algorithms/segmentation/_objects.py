@@ -136,6 +136,10 @@ def find_objects(input: ArrayInput, max_label: int = 0) -> list:
     """
     max_label = checks.integer(max_label, "max_label")
     x = _host_like(input)
+    if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iu":
+        # SciPy's answer for one element: label v has the empty tuple as its box
+        top = max_label if max_label >= 1 else int(x)
+        return [() if k == int(x) else None for k in range(1, top + 1)]
     job = _label_job(x, "input", floats=True)
     if max_label < 1 and (isinstance(x, np.ndarray) and x.dtype == np.bool_):
         raise TypeError("input is a bool array: give max_label (SciPy raises TypeError for "
@@ -315,8 +319,10 @@ def relabel_sequential(label_field: ArrayInput, offset: int = 1) -> tuple:
     values, ext = _present(job, top)
     size = math.prod(job.shape)
     has_zero = int(ext[:, 0].sum()) < size
-    new = np.arange(offset, offset + len(values), dtype=np.int64)
-    out_vals = np.concatenate([[0], new]) if has_zero else new
+    last = offset + len(values) - 1 if len(values) else 0
+    wide = np.uint64 if last > np.iinfo(np.int64).max else np.int64  # offset near 2**63
+    new = np.arange(len(values), dtype=wide) + wide(offset)
+    out_vals = np.concatenate([np.zeros(1, wide), new]) if has_zero else new
     in_vals = np.concatenate([[0], values]) if has_zero else values
     dtype = _relabel_dtype(job.in_dtype, int(out_vals[-1]))
     job.resize_output(job.shape, dtype)
