@@ -120,8 +120,9 @@ def find_objects(input: ArrayInput, max_label: int = 0) -> list:
     -----
     Reference: ``scipy.ndimage.find_objects``, the same list. The bounding boxes are one
     scatter pass (per-label minimum and maximum of each coordinate) on the device. Float
-    labels are truncated toward zero when ``max_label`` is given and refused otherwise
-    (``TypeError``), as SciPy does (the truncation runs on the host).
+    labels are read as SciPy reads them (value v is label ``trunc(v - 1) + 1``) when
+    ``max_label`` is given and refused otherwise (``TypeError``), as SciPy does (the
+    conversion runs on the host).
 
     Examples
     --------
@@ -148,10 +149,11 @@ def find_objects(input: ArrayInput, max_label: int = 0) -> list:
         if max_label < 1:
             raise TypeError("input holds float labels: give max_label (SciPy then truncates "
                             "them to integers; without it SciPy raises TypeError too)")
-        # SciPy's C cast: toward zero (a rare input: converted on the host)
+        # SciPy's C code takes the index of value v as (intp)(v - 1): a float label is
+        # trunc(v - 1) + 1, so (0, 2) is label 1 (a rare input: converted on the host)
         host = arrays.asnumpy(_label_array(job))
         job.discard()
-        job = Job(np.trunc(np.nan_to_num(host)).astype(np.int64), name="input")
+        job = Job(np.trunc(np.nan_to_num(host) - 1).astype(np.int64) + 1, name="input")
     if max_label < 1:
         max_label = _extreme_label(job, "max")
     if max_label < 1:
