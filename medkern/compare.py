@@ -393,13 +393,13 @@ def compare_one(alg: Any, x: np.ndarray, dx: Any, repeat: int = 3,
     stage = on_stage or (lambda s: None)
     row = Row(name=alg.name, area=alg.area, reference_name=alg.reference_name,
               shape=tuple(x.shape), dtype=x.dtype.name, kwargs={})
-    if x.dtype.name not in alg.dtypes:
-        row.note = f"skipped: {x.dtype.name} is not among its dtypes ({', '.join(alg.dtypes)})"
-        return row
     data_dtype = x.dtype  # the tolerance is the data's (a prepared mask has none)
     if alg.prepare is not None:  # e.g. label's foreground mask: uploaded once, as the image
         x = alg.bench_input(x)
         dx = medkern.asarray(x) if dx is not None else None
+    if x.dtype.name not in alg.dtypes:
+        row.note = f"skipped: {x.dtype.name} is not among its dtypes ({', '.join(alg.dtypes)})"
+        return row
     kwargs = alg.arguments(alg.bench_kwargs, x.shape, seed=0)  # + generated label images...
     if kwargs is None:
         row.note = f"skipped: no {x.ndim}-D benchmark case"
