@@ -742,11 +742,13 @@ def threshold_li(image: ArrayInput, *, tolerance: float | None = None,
     1.9415
     """
     img = _Image(image)
-    if img.is_bool:
-        img.release()
-        raise TypeError("image is bool: threshold_li needs numbers (numpy's boolean subtract "
-                        "is not supported, which scikit-image raises)")
     try:
+        if img.is_bool:
+            lo, hi = img.extremes()
+            if lo == hi:  # scikit-image returns a constant image's value before subtracting
+                return img.scalar(lo)
+            raise TypeError("image is bool: threshold_li needs numbers (numpy's boolean "
+                            "subtract is not supported, which scikit-image raises)")
         if img.is_int:
             return _li_int(img, tolerance, initial_guess, iter_callback)
         return _li_float(img, tolerance, initial_guess, iter_callback)
@@ -761,6 +763,10 @@ def _check_guess(guess: Any, image_min: Any, shifted_max: Any, dtype: np.dtype) 
                          f"image. Got initial_guess={guess} for image min {image_min} and max "
                          f"{shifted_max + image_min}.")
     return dtype.type(t_next)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
 
 
 def _bad_guess() -> TypeError:
@@ -782,7 +788,7 @@ def _li_int(img: _Image, tolerance: Any, initial_guess: Any, iter_callback: Any)
     elif callable(initial_guess):
         x = img.host()
         t_next = initial_guess(np.subtract(x, x.dtype.type(lo), dtype=x.dtype))
-    elif np.isscalar(initial_guess):
+    elif _is_number(initial_guess):
         t_next = _check_guess(initial_guess, image_min, int(hi) - int(lo), img.dtype)
     else:
         raise _bad_guess()
@@ -856,7 +862,7 @@ def _li_float(img: _Image, tolerance: Any, initial_guess: Any, iter_callback: An
         t_next = means(-1.0)[0]  # every shifted value is >= 0 > -1
     elif callable(initial_guess):
         t_next = initial_guess(shifted())
-    elif np.isscalar(initial_guess):
+    elif _is_number(initial_guess):
         t_next = _check_guess(initial_guess, image_min, shifted_max, dt)
     else:
         raise _bad_guess()
