@@ -46,6 +46,10 @@ NDIMAGE = {**_same("medkern.filters", _FILTERS),
            "label": "medkern.segmentation:label",
            "find_objects": "medkern.segmentation:find_objects"}
 _NDI_TARGETS = ("scipy.ndimage",)
+# scikit-image's histogram thresholds medkern provides (medkern.segmentation)
+THRESHOLDS = ["threshold_otsu", "threshold_multiotsu", "threshold_li", "threshold_yen",
+              "threshold_triangle", "threshold_isodata", "threshold_mean", "threshold_minimum",
+              "threshold_local"]
 
 SUITES: dict[str, Suite] = {s.name: s for s in [
     Suite("scipy.ndimage/test_filters", "scipy.ndimage.tests.test_filters", _NDI_TARGETS, NDIMAGE),
@@ -59,6 +63,11 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
     # (targets=("skimage.filters",), swaps={"threshold_otsu": "medkern....:threshold_otsu"}).
     Suite("skimage/filters/test_gaussian", "skimage.filters.tests.test_gaussian",
           _NDI_TARGETS, NDIMAGE, count="touched"),
+    # the tests import the functions from skimage.filters.thresholding at collection, after
+    # the swap (pytest_configure): both the module and the package attribute are replaced
+    Suite("skimage/filters/test_thresholding", "skimage.filters.tests.test_thresholding",
+          ("skimage.filters", "skimage.filters.thresholding"),
+          _same("medkern.segmentation", THRESHOLDS), count="touched"),
     Suite("skimage/filters/test_edges", "skimage.filters.tests.test_edges",
           _NDI_TARGETS, NDIMAGE, count="touched"),
     # segmentation (issue 10): scikit-image's own functions swapped for medkern's
