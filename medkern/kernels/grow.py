@@ -201,3 +201,18 @@ def box_sums(in_dtype: np.dtype):
             out[2 * k] = s
             out[2 * k + 1] = q
     return kern
+
+
+@functools.lru_cache(maxsize=None)
+def set_mask(seed_dtype: np.dtype):
+    """``(m, seeds, zero)``: ``m`` set to 1 where ``seeds`` (a 3-D buffer of ``m``'s shape)
+    is nonzero (seeds that belong to the region whatever their value: ITK's neighbourhood
+    and confidence connected filters)."""
+    t_s = ti_dtype(seed_dtype)
+
+    @ti.kernel
+    def kern(m: ND3(dtype=ti.u8), seeds: ND3(dtype=t_s), zero: t_s):
+        for i, j, l in ti.ndrange(m.shape[0], m.shape[1], m.shape[2]):
+            if seeds[i, j, l] != zero:
+                m[i, j, l] = ti.u8(1)
+    return kern

@@ -168,6 +168,32 @@ def _grow(job: Job, mask: Any, seeds: tuple, offsets: tuple, out: Any) -> None:
         _release(lab, marks, extra)
 
 
+def _force_seeds(job: Job, mask: Any, seeds: tuple) -> None:
+    """Set the seed elements in ``mask``: they belong to the region whatever their value
+    (ITK's flood iterator pushes every seed; scikit-image's flood starts at its seed)."""
+    kind, s = seeds
+    if kind == "points":
+        if s.size:
+            pbuf = _positions(s)
+            try:
+                job.launch(grow.set_points(), mask, pbuf)
+            finally:
+                _release(pbuf)
+        return
+    extra = None
+    if isinstance(s, (arrays.DeviceArray, _BufferMask)):
+        sbuf, sdt = s._buf, np.dtype(s.dtype)
+    else:
+        host = s.view(np.uint8) if s.dtype == np.bool_ else s
+        sbuf, sdt = arrays.upload(np.ascontiguousarray(host)), host.dtype
+        extra = sbuf
+    try:
+        sdt = sdt.newbyteorder("=")
+        job.launch(grow.set_mask(sdt), mask, sbuf, sdt.type(0))
+    finally:
+        _release(extra)
+
+
 def _finish(job: Job, out: Any, as_bool: bool) -> Any:
     """Deliver the uint8 region; ``as_bool``: numpy results viewed as bool (a DeviceArray
     keeps uint8: device buffers hold no bool)."""
@@ -303,11 +329,7 @@ def flood(image: Any, seed_point: Any, *, footprint: Any = None, connectivity: A
     mask = job.buffer(np.uint8)
     try:
         job.launch(grow.in_range(dt), job.src, mask, dt.type(lo), dt.type(hi))
-        pbuf = _positions(np.array([pos]))
-        try:
-            job.launch(grow.set_points(), mask, pbuf)  # the seed belongs to its fill
-        finally:
-            _release(pbuf)
+        _force_seeds(job, mask, ("points", np.array([pos])))  # the seed starts its fill
     except BaseException:
         _release(mask)
         raise
@@ -565,7 +587,7 @@ def connected_threshold(image: Any, seeds: Any, lower: float, upper: float,
 
 
 def _threshold_region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any,
-                      radius: tuple | None = None) -> Any:
+                      radius: tuple | None = None, force: bool = False) -> Any:
     mask = job.buffer(np.uint8)
     dt = job.in_dtype
     try:
@@ -574,6 +596,8 @@ def _threshold_region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any,
         else:
             job.launch(grow.box_in_range(dt), job.src, mask, dt.type(lo), dt.type(hi),
                        *radius)
+        if force:
+            _force_seeds(job, mask, s)
     except BaseException:
         _release(mask)
         raise
@@ -649,7 +673,8 @@ def neighborhood_connected(image: Any, seeds: Any, lower: float, upper: float,
     dt = job.in_dtype
     lo = _itk_bound(checks.real(lower, "lower", finite=False), dt)
     hi = _itk_bound(checks.real(upper, "upper", finite=False), dt)
-    return _threshold_region(job, s, offsets, lo, hi, radius=tuple(np.int32(v) for v in r))
+    return _threshold_region(job, s, offsets, lo, hi, radius=tuple(int(v) for v in r),
+                             force=True)
 
 
 def confidence_connected(image: Any, seeds: Any, multiplier: float = 2.5,
@@ -806,6 +831,7 @@ def _region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any) -> Any:
     dt = job.in_dtype
     try:
         job.launch(grow.in_range(dt), job.src, mask, dt.type(lo), dt.type(hi))
+        _force_seeds(job, mask, s)  # ITK pushes every seed, whatever its value
     except BaseException:
         _release(mask)
         raise
