@@ -32,9 +32,10 @@ W1 = [1.0, 2.0, -1.0]
 W2 = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 0.25]])
 
 def _public_functions():
-    """Every public function of an image (first parameter ``input``) of every registered
-    area, with its first registered algorithm (``mean`` before ``mean_labels``): new
-    areas are checked with no edit here."""
+    """Every public function of an image (first parameter ``input``, or ``image`` where the
+    reference names it so: scikit-image, ITK) of every registered area, with its first
+    registered algorithm (``mean`` before ``mean_labels``): new areas are checked with no
+    edit here."""
     import importlib
     algs = registry.algorithms()
     found = {}
@@ -42,7 +43,8 @@ def _public_functions():
         module = importlib.import_module(f"medkern.{area}")
         for fname in module.__all__:
             func = getattr(module, fname)
-            if not callable(func) or list(inspect.signature(func).parameters)[:1] != ["input"]:
+            if not callable(func) or list(inspect.signature(func).parameters)[:1] not in (
+                    ["input"], ["image"]):
                 continue
             mine = [a for a in algs if a.func is func] or [a for a in algs if a.name == fname]
             found[fname] = mine[0] if mine else None
@@ -61,6 +63,12 @@ MODE_SEQ = ["gaussian_filter", "uniform_filter", "minimum_filter", "maximum_filt
 
 def _params(name):
     return inspect.signature(ALGORITHMS[name].func).parameters
+
+
+def first(name):
+    """The name of the function's image parameter (``input`` or ``image``): errors about
+    the image name it."""
+    return next(iter(_params(name)))
 
 
 def having(param, names=None):
@@ -165,7 +173,7 @@ def _refuses(name: str, kind: str) -> bool:
 def test_bad_input_array(name, kind):
     exc, bad = BAD_INPUTS[kind]
     before = None if bad is None else bad.copy()
-    with pytest.raises(exc, match="input"):
+    with pytest.raises(exc, match=first(name)):
         call(name, bad)
     if before is not None:
         np.testing.assert_array_equal(bad, before)
@@ -174,7 +182,7 @@ def test_bad_input_array(name, kind):
 @pytest.mark.parametrize("name", [n for n in PUBLIC if n not in FILTERS and n not in TAKES["empty"]])
 def test_empty_device_array(name):
     d = medkern.asarray(np.zeros((0, 3), np.float32))
-    with pytest.raises(ValueError, match="input"):
+    with pytest.raises(ValueError, match=first(name)):
         call(name, d)
 
 
@@ -300,7 +308,12 @@ def test_size_sequence_errors(name, x):
     check(TypeError, "size", name, x, size=[3, 1.5])
 
 
-@pytest.mark.parametrize("name", having("footprint"))
+#: Functions whose footprint is a filter's (with ``size``, ``axes``...): flood's is a
+#: connectivity (scikit-image's rules, tests/test_region_growing.py).
+FILTER_FOOTPRINT = [n for n in having("footprint") if "size" in _params(n)]
+
+
+@pytest.mark.parametrize("name", FILTER_FOOTPRINT)
 def test_missing_size_and_footprint(name, x):
     check(ValueError, "size", name, x, size=None)
 
@@ -412,7 +425,7 @@ def test_zero_sigma_is_identity(x):
 
 
 # ------------------------------------------------------------------------- footprint / weights
-@pytest.mark.parametrize("name", having("footprint"))
+@pytest.mark.parametrize("name", FILTER_FOOTPRINT)
 def test_bad_footprint(name, x):
     check(ValueError, "footprint", name, x, footprint=np.ones(3, bool))           # 1-D for 2-D data
     check(ValueError, "footprint", name, x, footprint=np.ones((3, 3, 3), bool))   # 3-D for 2-D data

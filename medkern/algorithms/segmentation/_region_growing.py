@@ -217,8 +217,10 @@ def _connectivity_structure(connectivity: Any, ndim: int, name: str = "connectiv
     return _offsets3(generate_binary_structure(ndim, c))
 
 
-def _image_job(image: Any) -> Job:
-    return Job(image, None, name="image", dtype=np.uint8, bools=True)
+def _image_job(image: Any, bools: bool = True) -> Job:
+    """The call's Job: uint8 results; ``bools``: a bool image read as 0/1 (scikit-image's
+    functions take one, ITK's pixel types have no bool)."""
+    return Job(image, None, name="image", dtype=np.uint8, bools=bools)
 
 
 # --------------------------------------------------------------------------- skimage
@@ -515,7 +517,7 @@ def _itk_bound(value: float, dtype: np.dtype) -> Any:
 
 
 def _itk_job(image: Any, seeds: Any) -> tuple:
-    job = _image_job(image)
+    job = _image_job(image, bools=False)
     return job, _seeds(seeds, job.shape)
 
 
@@ -612,10 +614,15 @@ def _threshold_region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any,
 
 def _radius3(radius: Any, ndim: int, name: str = "radius") -> tuple:
     """A box radius per axis (numpy's order) as 3 int32 values, leading axes 0."""
+    def one(v: Any) -> int:
+        try:
+            return checks.integer(v, name)
+        except TypeError as exc:  # SciPy's (and the filters') ValueError for a non-integer
+            raise ValueError(str(exc)) from None
     if np.ndim(radius) == 0:
-        r = [checks.integer(radius, name)] * ndim
+        r = [one(radius)] * ndim
     else:
-        r = [checks.integer(v, name) for v in radius]
+        r = [one(v) for v in radius]
         if len(r) != ndim:
             raise ValueError(f"{name} must have one value per axis ({ndim}), got {len(r)}")
     if any(v < 0 for v in r):
@@ -842,3 +849,144 @@ def _region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any) -> Any:
         _release(out)
         raise
     return out
+
+
+# --------------------------------------------------------------------------- registry
+def _levels(shape: tuple, dtype: Any, seed: int) -> np.ndarray:
+    """Parity input: a random image quantised to 8 levels (0..7; bool: their parity), so
+    equal-value and interval regions are large and ragged."""
+    from ...sample_data import random_image
+    q = (random_image(tuple(shape), np.float64, seed=seed) + 1024.0) // 512.0
+    q = np.clip(q, 0, 7)
+    return (q % 2).astype(bool) if np.dtype(dtype) == np.bool_ else q.astype(dtype)
+
+
+def _points(shape: tuple, seed: int, n: int) -> list:
+    rng = np.random.default_rng(seed)
+    return [tuple(int(v) for v in rng.integers(0, shape)) for _ in range(n)]
+
+
+def _seed_point_input(shape: tuple, seed: int, case: dict) -> dict:
+    return {"seed_point": _points(shape, seed, 1)[0]}
+
+
+def _seeds_input(shape: tuple, seed: int, case: dict) -> dict:
+    return {"seeds": _points(shape, seed, 3)}
+
+
+def _same_mask(ours: Any, ref: Any) -> float:
+    """0 when the masks are identical (values, shape, dtype), else inf."""
+    a = arrays.asnumpy(ours) if isinstance(ours, arrays.DeviceArray) else np.asarray(ours)
+    b = np.asarray(ref)
+    return 0.0 if a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b) \
+        else float("inf")
+
+
+def _sitk_run(name: str, image: np.ndarray, seeds: Any, **params: Any) -> np.ndarray:
+    """A SimpleITK region growing filter on a numpy image, seeds in numpy's axis order."""
+    import SimpleITK as sitk
+    kind, s = _seeds(seeds, image.shape)
+    pos = np.flatnonzero(s) if kind == "mask" else s
+    idx = np.array(np.unravel_index(pos, image.shape)).T
+    img = sitk.GetImageFromArray(np.ascontiguousarray(image))
+    f = getattr(sitk, name + "ImageFilter")()
+    f.SetSeedList([tuple(int(v) for v in row[::-1]) for row in idx])
+    for key, value in params.items():
+        getattr(f, "Set" + key)(value)
+    return sitk.GetArrayFromImage(f.Execute(img))
+
+
+def sitk_connected_threshold(image: Any, seeds: Any, lower: float, upper: float,
+                             connectivity: int = 1) -> np.ndarray:
+    """SimpleITK's ``ConnectedThreshold`` in medkern's signature (faces or full
+    connectivity)."""
+    import SimpleITK as sitk
+    full = connectivity == np.ndim(image) and connectivity > 1
+    conn = sitk.ConnectedThresholdImageFilter.FullConnectivity if full \
+        else sitk.ConnectedThresholdImageFilter.FaceConnectivity
+    return _sitk_run("ConnectedThreshold", image, seeds, Lower=float(lower),
+                     Upper=float(upper), Connectivity=conn)
+
+
+def sitk_confidence_connected(image: Any, seeds: Any, multiplier: float = 2.5,
+                              iterations: int = 4, initial_neighborhood_radius: int = 1,
+                              connectivity: int = 1) -> np.ndarray:
+    """SimpleITK's ``ConfidenceConnected`` in medkern's signature (faces only)."""
+    return _sitk_run("ConfidenceConnected", image, seeds, Multiplier=float(multiplier),
+                     NumberOfIterations=int(iterations),
+                     InitialNeighborhoodRadius=int(initial_neighborhood_radius))
+
+
+def sitk_neighborhood_connected(image: Any, seeds: Any, lower: float, upper: float,
+                                radius: Any = 1, connectivity: int = 1) -> np.ndarray:
+    """SimpleITK's ``NeighborhoodConnected`` in medkern's signature (faces only)."""
+    r = [int(radius)] * np.ndim(image) if np.ndim(radius) == 0 else [int(v) for v in radius]
+    return _sitk_run("NeighborhoodConnected", image, seeds, Lower=float(lower),
+                     Upper=float(upper), Radius=r[::-1])
+
+
+def _skimage(path: str) -> Any:
+    """scikit-image's function at ``path`` (``"segmentation.flood"``), imported on first
+    call: scikit-image is a test dependency, not medkern's."""
+    def reference(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+        module, name = path.rsplit(".", 1)
+        return getattr(importlib.import_module("skimage." + module), name)(*args, **kwargs)
+    reference.__name__ = path.rsplit(".", 1)[1]
+    reference.__qualname__ = reference.__name__
+    return reference
+
+
+def _register() -> None:
+    from ...registry import Algorithm, register
+    grow_dtypes = ("bool", "uint8", "int16", "float32")
+    itk_dtypes = ("uint8", "uint16", "int16", "float32")
+    register(Algorithm(
+        name="flood", area="segmentation", func=flood, reference=_skimage("segmentation.flood"),
+        reference_name="skimage.segmentation.flood", bench_kwargs={"tolerance": 1},
+        cases=({}, {"connectivity": 1}, {"tolerance": 1}, {"tolerance": 2, "connectivity": 1}),
+        dtypes=grow_dtypes, make_input=_levels, inputs=_seed_point_input,
+        compare_result=_same_mask))
+    register(Algorithm(
+        name="flood_fill", area="segmentation", func=flood_fill,
+        reference=_skimage("segmentation.flood_fill"),
+        reference_name="skimage.segmentation.flood_fill",
+        bench_kwargs={"new_value": 1, "tolerance": 1},
+        cases=({"new_value": 1}, {"new_value": 0, "tolerance": 1, "connectivity": 1}),
+        dtypes=grow_dtypes, make_input=_levels, inputs=_seed_point_input,
+        compare_result=_same_mask))
+    register(Algorithm(
+        name="apply_hysteresis_threshold", area="segmentation",
+        func=apply_hysteresis_threshold,
+        reference=_skimage("filters.apply_hysteresis_threshold"),
+        reference_name="skimage.filters.apply_hysteresis_threshold",
+        bench_kwargs={"low": 2.5, "high": 5.5},
+        cases=({"low": 2.5, "high": 5.5}, {"low": 3, "high": 6}, {"low": 5.5, "high": 2.5}),
+        dtypes=grow_dtypes, make_input=_levels, compare_result=_same_mask))
+    register(Algorithm(
+        name="connected_threshold", area="segmentation", func=connected_threshold,
+        reference=sitk_connected_threshold,
+        reference_name="SimpleITK.ConnectedThreshold",
+        bench_kwargs={"lower": 2, "upper": 5},
+        cases=({"lower": 2, "upper": 5}, {"lower": 2, "upper": 5,
+                                           "connectivity": {"_2d": 2, "_3d": 3}}),
+        dtypes=itk_dtypes, make_input=_levels, inputs=_seeds_input,
+        compare_result=_same_mask))
+    register(Algorithm(
+        name="confidence_connected", area="segmentation", func=confidence_connected,
+        reference=sitk_confidence_connected,
+        reference_name="SimpleITK.ConfidenceConnected",
+        bench_kwargs={}, cases=({}, {"multiplier": 1.5, "initial_neighborhood_radius": 2}),
+        dtypes=itk_dtypes, make_input=_levels, inputs=_seeds_input,
+        compare_result=_same_mask))
+    register(Algorithm(
+        name="neighborhood_connected", area="segmentation", func=neighborhood_connected,
+        reference=sitk_neighborhood_connected,
+        reference_name="SimpleITK.NeighborhoodConnected",
+        bench_kwargs={"lower": 1, "upper": 6},
+        cases=({"lower": 1, "upper": 6}, {"lower": 0, "upper": 5, "radius": 2}),
+        dtypes=itk_dtypes, make_input=_levels, inputs=_seeds_input,
+        compare_result=_same_mask))
+
+
+_register()
