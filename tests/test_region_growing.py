@@ -285,6 +285,39 @@ def test_flood_footprints_nan_and_1d():
                                       skseg.flood(img, (10, 8), footprint=fp))
 
 
+def test_flood_asymmetric_footprints_and_empty():
+    """An asymmetric footprint is a directed walk (scikit-image's); empty images give an
+    empty mask whatever the seed."""
+    img = (np.random.default_rng(9).random((23, 19)) * 3).astype(np.uint8)
+    for fp in (np.array([[0, 1, 1], [0, 1, 1], [0, 0, 0]]),
+               np.array([[0, 0, 0], [1, 1, 0], [1, 1, 0]]),
+               np.array([[0, 0, 1, 0, 0], [0, 0, 0, 0, 0], [1, 0, 1, 0, 0], [0] * 5, [0] * 5])):
+        for tol in (None, 1):
+            np.testing.assert_array_equal(ms.flood(img, (11, 9), footprint=fp, tolerance=tol),
+                                          skseg.flood(img, (11, 9), footprint=fp, tolerance=tol))
+    vol = IMAGES["vol_i16"][:12, :20, :20]
+    fp3 = np.zeros((3, 3, 3), bool)
+    fp3[1:, 1:, 1:] = True
+    np.testing.assert_array_equal(ms.flood(vol, (6, 5, 5), footprint=fp3, tolerance=300),
+                                  skseg.flood(vol, (6, 5, 5), footprint=fp3, tolerance=300))
+    for shape in ((0,), (20, 0, 4)):
+        e = np.empty(shape)
+        assert ms.flood(e, ()).shape == shape and ms.flood(e, ()).dtype == bool
+        assert ms.flood_fill(e, (), 2).shape == shape
+
+
+def test_flood_more_than_three_dimensions_and_float16():
+    """scikit-image floods any rank: 4-D numpy images take the padded-line path."""
+    img = (np.random.default_rng(10).random((5, 6, 4, 7)) * 3).astype(np.int16)
+    for kw in ({"connectivity": 1}, {"connectivity": 1, "tolerance": 1},
+               {"footprint": np.pad(np.ones((2, 2, 1, 1), bool), [(1, 0), (1, 0), (1, 1),
+                                                                  (1, 1)])}):
+        np.testing.assert_array_equal(ms.flood(img, (2, 3, 1, 4), **kw),
+                                      skseg.flood(img, (2, 3, 1, 4), **kw))
+    with pytest.raises(TypeError, match="float16"):
+        ms.flood_fill(np.array([9.0, 0.1, 42], np.float16), 0, 1)
+
+
 def test_flood_fill_in_place_and_copy():
     img = (np.random.default_rng(6).random((15, 16)) * 4).astype(np.uint8)
     before = img.copy()
@@ -359,12 +392,14 @@ def test_bad_flood_arguments():
         ms.flood(img, (0, 0), footprint=np.ones((2, 3)))
     with pytest.raises(ValueError, match="footprint"):
         ms.flood(img, (0, 0), footprint=np.ones(3))
-    with pytest.raises(ValueError, match="footprint"):
-        ms.flood(img, (0, 0), footprint=np.array([[0, 0, 0], [0, 1, 1], [0, 0, 0]]))
     with pytest.raises(TypeError, match="image"):
         ms.flood(np.zeros((3, 3), np.complex64), (0, 0))
     with pytest.raises(ValueError, match="image"):
-        ms.flood(np.zeros((0, 3)), (0, 0))
+        ms.flood(medkern.asarray(np.zeros((0, 3), np.float32)), (0, 0))
+    with pytest.raises(ValueError, match="seed_point"):
+        ms.flood(np.zeros((2, 2, 2, 2)), (0, 0, 0))
+    with pytest.raises(ValueError, match="footprint"):
+        ms.flood(np.zeros((2, 2, 2, 2)), (0, 0, 0, 0), footprint=np.ones((3, 3)))
     with pytest.raises(TypeError, match="in_place"):
         ms.flood_fill(img, (0, 0), 1, in_place="yes")
     with pytest.raises(ValueError, match="in_place"):

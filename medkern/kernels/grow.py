@@ -216,3 +216,42 @@ def set_mask(seed_dtype: np.dtype):
             if seeds[i, j, l] != zero:
                 m[i, j, l] = ti.u8(1)
     return kern
+
+
+@functools.lru_cache(maxsize=None)
+def clear3():
+    """``(m)``: every element of a uint8 3-D buffer 0."""
+
+    @ti.kernel
+    def kern(m: ND3(dtype=ti.u8)):
+        for i, j, l in ti.ndrange(m.shape[0], m.shape[1], m.shape[2]):
+            m[i, j, l] = ti.u8(0)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def reach(offsets: tuple):
+    """One sweep of a directed fill (an asymmetric footprint: a step goes from ``p`` to
+    ``p + o`` for each offset ``o`` only): ``(m, r, flag, stamp)`` sets ``r = 1`` on every
+    element of the mask ``m`` that some element of ``r`` steps to, and stores ``stamp`` in
+    ``flag[0]`` when it set anything (:mod:`medkern.kernels.propagate` iterates it to the
+    fixed point: the elements reachable from the seeds). Each thread writes only its own
+    element and ``r`` only grows, so reading old or new neighbours is both correct."""
+    from .propagate import mark
+
+    @ti.kernel
+    def kern(m: ND3(dtype=ti.u8), r: ND3(dtype=ti.u8), flag: ND1(dtype=ti.i32),
+             stamp: ti.i32):
+        n0, n1, n2 = m.shape[0], m.shape[1], m.shape[2]
+        for i, j, l in ti.ndrange(n0, n1, n2):
+            if m[i, j, l] != 0 and r[i, j, l] == 0:
+                hit = 0
+                for k in ti.static(range(len(offsets))):
+                    di, dj, dl = ti.static(offsets[k])
+                    a, b, c = i - di, j - dj, l - dl
+                    if 0 <= a < n0 and 0 <= b < n1 and 0 <= c < n2:
+                        hit |= ti.cast(r[a, b, c] != 0, ti.i32)
+                if hit != 0:
+                    r[i, j, l] = ti.u8(1)
+                    mark(flag, stamp)
+    return kern

@@ -241,11 +241,6 @@ def _flood_offsets(footprint: Any, connectivity: Any, ndim: int) -> tuple:
         raise ValueError(f"footprint size must be odd along all dimensions, got {fp.shape}")
     rows = np.argwhere(fp) - np.asarray(fp.shape) // 2
     offs = {tuple([0] * (3 - ndim) + [int(v) for v in r]) for r in rows if r.any()}
-    # flood steps from an element to element + offset: with an asymmetric footprint the
-    # fill is a directed reach, which components (symmetric by nature) cannot give
-    if any(tuple(-v for v in o) not in offs for o in offs):
-        raise ValueError("footprint must be centrosymmetric (equal to itself flipped along "
-                         "every axis): medkern fills undirected components")
     return tuple(sorted(offs))
 
 
@@ -262,8 +257,8 @@ def flood(image: Any, seed_point: Any, *, footprint: Any = None, connectivity: A
         The starting element: ``ndim`` indices (an int for 1-D data); negative indices
         count from the end.
     footprint : array_like, optional
-        Which neighbours connect: a centrosymmetric 0/1 array of the image's rank, odd
-        size along every axis, centred at ``shape // 2``. Default: from ``connectivity``.
+        Which neighbours connect: a 0/1 array of the image's rank, odd size along every
+        axis, centred at ``shape // 2``. Default: from ``connectivity``.
     connectivity : int, optional
         Neighbours at most ``connectivity`` unit steps away (squared distance) connect;
         ignored when ``footprint`` is given. Default: ``ndim`` (diagonals included).
@@ -287,10 +282,13 @@ def flood(image: Any, seed_point: Any, *, footprint: Any = None, connectivity: A
     Notes
     -----
     Reference: ``skimage.segmentation.flood`` (scikit-image 0.26); masks equal its
-    element for element. Deviations: the footprint must be centrosymmetric (medkern fills
-    undirected components; scikit-image's walk of an asymmetric footprint is directed);
-    a DeviceArray result is uint8 (device buffers hold no bool); float16 is computed in
-    float32 (scikit-image refuses it).
+    element for element. A centrosymmetric footprint fills the seed's component of the
+    in-tolerance mask (parallel labelling); an asymmetric one is a directed walk (a step
+    goes from ``p`` to ``p + offset`` only), grown sweep by sweep -- one sweep per step of
+    the longest path, slower. An image without elements gives an all-False mask of its
+    shape, as scikit-image's. Deviations: a DeviceArray result is uint8 (device buffers
+    hold no bool); float16 is computed in float32 (scikit-image refuses it); images have
+    1-3 dimensions.
 
     Examples
     --------
@@ -309,25 +307,18 @@ def flood(image: Any, seed_point: Any, *, footprint: Any = None, connectivity: A
     >>> int(ms.flood(image, (0, 0), tolerance=1).sum())
     24
     """
+    _no_float16(image)
+    empty = _empty_flood(image)
+    if empty is not None:
+        return empty
+    nd = _flood_nd(image, seed_point, footprint, connectivity, tolerance)
+    if nd is not None:
+        return nd
     job = _image_job(image)
     offsets = _flood_offsets(footprint, connectivity, job.ndim)
     pos = _seed_point(seed_point, job.shape)
     dt = job.in_dtype
-    seed_value = _value_at(job, pos)
-    if tolerance is None:
-        lo = hi = seed_value
-    else:
-        tol = abs(checks.real(tolerance, "tolerance", finite=False)) \
-            if not isinstance(tolerance, (int, np.integer)) else abs(int(tolerance))
-        if dt.kind == "f":
-            mn, mx = float(np.finfo(dt).min), float(np.finfo(dt).max)
-        else:  # a bool image is read as uint8 0/1, its range (False, True)
-            is_bool = isinstance(job._x, np.ndarray) and job._x.dtype == np.bool_
-            mn, mx = (0, 1) if is_bool else (int(np.iinfo(dt).min), int(np.iinfo(dt).max))
-        sv = seed_value.item()
-        # Python's max/min, as scikit-image: a NaN bound gives way to the dtype's limit
-        lo = _cast_bound(max(mn, sv - tol), dt)
-        hi = _cast_bound(min(mx, sv + tol), dt)
+    lo, hi = _flood_bounds(_value_at(job, pos), dt, tolerance)
     mask = job.buffer(np.uint8)
     try:
         job.launch(grow.in_range(dt), job.src, mask, dt.type(lo), dt.type(hi))
@@ -337,11 +328,128 @@ def flood(image: Any, seed_point: Any, *, footprint: Any = None, connectivity: A
         raise
     out = job.buffer(np.uint8)
     try:
-        _grow(job, mask, ("points", np.array([pos])), offsets, out)
+        if all(tuple(-v for v in o) in offsets for o in offsets):
+            _grow(job, mask, ("points", np.array([pos])), offsets, out)
+        else:
+            _reach(job, mask, pos, offsets, out)
     except BaseException:
         job.discard(out)
         raise
     return _finish(job, out, True)
+
+
+def _flood_bounds(seed_value: Any, dt: np.dtype, tolerance: Any) -> tuple:
+    """scikit-image's interval: the seed's value (no tolerance), or ``seed -+ |tolerance|``
+    limited to the dtype's range with Python's max/min (a NaN bound gives way to the
+    limit) and cast to the dtype (integers truncated toward zero). Bool images are read
+    as uint8 0/1: a wider interval selects the same elements."""
+    if tolerance is None:
+        return seed_value, seed_value
+    if isinstance(tolerance, (bool, np.bool_)) or not isinstance(tolerance, (int, np.integer)):
+        tol: Any = abs(checks.real(tolerance, "tolerance", finite=False))
+    else:
+        tol = abs(int(tolerance))
+    if dt.kind == "f":
+        mn, mx = float(np.finfo(dt).min), float(np.finfo(dt).max)
+    else:
+        mn, mx = int(np.iinfo(dt).min), int(np.iinfo(dt).max)
+    sv = seed_value.item()
+    return _cast_bound(max(mn, sv - tol), dt), _cast_bound(min(mx, sv + tol), dt)
+
+
+def _no_float16(image: Any) -> None:
+    if isinstance(image, np.ndarray) and image.dtype == np.float16:
+        raise TypeError("dtype of `image` is float16 which is not supported, try upcasting "
+                        "to float32 (scikit-image's error)")
+
+
+def _flood_nd(image: Any, seed_point: Any, footprint: Any, connectivity: Any,
+              tolerance: Any) -> Any:
+    """A numpy image of more than 3 dimensions (scikit-image floods any rank): the
+    condition mask is computed on the host and padded by the footprint's reach with
+    False (so no step wraps around an axis), its flat C order is one long line whose
+    neighbours are the footprint's flat offsets, and that line is filled on the device
+    as a 1-D image. None for 1-3 D input and device arrays (the direct path)."""
+    from ...volume import Volume
+    if isinstance(image, (arrays.DeviceArray, Volume)) or arrays.is_dlpack_producer(image):
+        return None
+    x = np.asarray(image)
+    if x.ndim <= 3:
+        return None
+    if x.dtype.kind not in "biuf":
+        checks.array(x, "image")  # the dtype error of every input
+    ndim = x.ndim
+    if footprint is None:
+        c = ndim if connectivity is None else checks.integer(connectivity, "connectivity")
+        fp = generate_binary_structure(ndim, c)
+    else:
+        fp = np.asarray(footprint, dtype=bool)
+        if fp.ndim != ndim:
+            raise ValueError(f"footprint must have the image's {ndim} dimensions, got "
+                             f"ndim={fp.ndim}")
+        if any(n % 2 != 1 for n in fp.shape):
+            raise ValueError(f"footprint size must be odd along all dimensions, got "
+                             f"{fp.shape}")
+    rows = [r for r in np.argwhere(fp) - np.asarray(fp.shape) // 2 if r.any()]
+    pad = [int(max((abs(int(r[k])) for r in rows), default=0)) for k in range(ndim)]
+    pos = _seed_point(seed_point, x.shape)
+    idx = np.unravel_index(pos, x.shape)
+    dt = x.dtype.newbyteorder("=") if x.dtype != np.bool_ else np.dtype(np.uint8)
+    vals = x.view(np.uint8) if x.dtype == np.bool_ else x
+    lo, hi = _flood_bounds(dt.type(vals[idx]), dt, tolerance)
+    inside = (vals >= lo) & (vals <= hi)
+    inside[idx] = True  # the seed starts its fill
+    padded = np.pad(inside, [(p, p) for p in pad]).astype(np.uint8)
+    strides = np.cumprod((padded.shape[1:] + (1,))[::-1])[::-1]
+    flat = sorted({int(np.dot(r, strides)) for r in rows})
+    offsets = tuple((0, 0, f) for f in flat if f != 0)
+    ppos = int(np.ravel_multi_index(tuple(i + p for i, p in zip(idx, pad)), padded.shape))
+    line = padded.reshape(-1)
+    job = Job(line, None, name="image", dtype=np.uint8)
+    mask = job.buffer(np.uint8)
+    out = job.buffer(np.uint8)
+    try:
+        job.launch(grow.in_range(np.dtype(np.uint8)), job.src, mask, np.uint8(1), np.uint8(1))
+        if all(tuple(-v for v in o) in offsets for o in offsets):
+            _grow(job, mask, ("points", np.array([ppos])), offsets, out)
+        else:
+            _reach(job, mask, ppos, offsets, out)
+    except BaseException:
+        job.discard(out)
+        raise
+    full = job.finish(out).view(np.bool_).reshape(padded.shape)
+    return np.ascontiguousarray(full[tuple(slice(p, p + n) for p, n in zip(pad, x.shape))])
+
+
+def _reach(job: Job, mask: Any, pos: int, offsets: tuple, out: Any) -> None:
+    """An asymmetric footprint: scikit-image's walk steps from ``p`` to ``p + o`` only, so
+    the fill is what the seed reaches along such steps (not a component): grown sweep by
+    sweep to the fixed point (:func:`medkern.kernels.grow.reach`). ``mask`` is released."""
+    from ...kernels import propagate
+    try:
+        job.launch(grow.clear3(), out)
+        _force_seeds(job, out, ("points", np.array([pos])))
+        kern = grow.reach(offsets)
+        size = int(np.prod(job.shape))
+        propagate.run(lambda flag, stamp: job.launch(kern, mask, out, flag, stamp),
+                      max_sweeps=size + 1, name="flood")
+    finally:
+        _release(mask)
+
+
+def _empty_flood(image: Any) -> Any:
+    """scikit-image's answer for an image without elements: an all-False mask of its
+    shape (whatever ``seed_point``); None for any other image."""
+    from ...volume import Volume
+    if isinstance(image, (arrays.DeviceArray, Volume)) or arrays.is_dlpack_producer(image):
+        return None
+    try:
+        x = np.asarray(image)
+    except Exception:  # noqa: BLE001 - Job's checks name the problem
+        return None
+    if x.size == 0 and x.ndim > 0 and x.dtype.kind in "biuf":
+        return np.zeros(x.shape, dtype=bool)
+    return None
 
 
 def _value_at(job: Job, pos: int) -> Any:
@@ -427,6 +535,8 @@ def flood_fill(image: Any, seed_point: Any, new_value: Any, *, footprint: Any = 
                  tolerance=tolerance)
     if not in_place:
         image = np.array(image, copy=True)
+    if image.size == 0:
+        return image
     image[mask] = new_value
     return image
 
