@@ -706,8 +706,7 @@ def _threshold_region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any,
         if radius is None:
             job.launch(grow.in_range(dt), job.src, mask, dt.type(lo), dt.type(hi))
         else:
-            job.launch(grow.box_in_range(dt), job.src, mask, dt.type(lo), dt.type(hi),
-                       *radius)
+            _box_in_range(job, mask, lo, hi, radius)
         if force:
             _force_seeds(job, mask, s)
     except BaseException:
@@ -720,6 +719,27 @@ def _threshold_region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any,
         job.discard(out)
         raise
     return _finish(job, out, False)
+
+
+def _box_in_range(job: Job, mask: Any, lo: Any, hi: Any, radius: tuple) -> None:
+    """``mask`` = 1 where the whole box of ``radius`` (3-D, clamped at the edge) lies in
+    ``[lo, hi]``: the in-interval mask eroded line by line along each axis of nonzero
+    radius (separable: a clamped box is the product of clamped lines)."""
+    dt = job.in_dtype
+    job.launch(grow.in_range(dt), job.src, mask, dt.type(lo), dt.type(hi))
+    axes = [a for a in range(3) if radius[a] > 0]
+    if not axes:
+        return
+    tmp = job.buffer(np.uint8)
+    try:
+        cur, other = mask, tmp
+        for a in axes:
+            job.launch(grow.erode_line(a), cur, other, int(radius[a]))
+            cur, other = other, cur
+        if cur is not mask:
+            job.launch(grow.erode_line(0), cur, mask, 0)  # r = 0: a copy
+    finally:
+        _release(tmp)
 
 
 def _radius3(radius: Any, ndim: int, name: str = "radius") -> tuple:
@@ -985,9 +1005,14 @@ def _seeds_input(shape: tuple, seed: int, case: dict) -> dict:
 
 
 def _same_mask(ours: Any, ref: Any) -> float:
-    """0 when the masks are identical (values, shape, dtype), else inf."""
+    """0 when the masks are identical (values, shape, dtype), else inf. A uint8 0/1 mask
+    stands for a bool one: a DeviceArray result (device buffers hold no bool), also when
+    ``medkern compare`` has brought it to the host; tests/test_region_growing.py checks
+    that numpy input gives bool."""
     a = arrays.asnumpy(ours) if isinstance(ours, arrays.DeviceArray) else np.asarray(ours)
     b = np.asarray(ref)
+    if b.dtype == np.bool_ and a.dtype == np.uint8 and a.size and int(a.max()) <= 1:
+        a = a.view(np.bool_)
     return 0.0 if a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b) \
         else float("inf")
 
