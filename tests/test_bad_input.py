@@ -32,10 +32,11 @@ W1 = [1.0, 2.0, -1.0]
 W2 = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 0.25]])
 
 def _public_functions():
-    """Every public function of an image (first parameter ``input``, or ``image`` where the
-    reference names it so: scikit-image, ITK) of every registered area, with its first
-    registered algorithm (``mean`` before ``mean_labels``): new areas are checked with no
-    edit here."""
+    """Every public function of an image (first parameter ``input``) of every registered
+    area, with its first registered algorithm (``mean`` before ``mean_labels``): new
+    areas are checked with no edit here. A registered function whose reference names the
+    image ``image`` (scikit-image, ITK: ``flood``, ``connected_threshold``...) is checked
+    too when the image is required (``threshold_otsu(image=None, hist=...)`` takes None)."""
     import importlib
     algs = registry.algorithms()
     found = {}
@@ -43,10 +44,16 @@ def _public_functions():
         module = importlib.import_module(f"medkern.{area}")
         for fname in module.__all__:
             func = getattr(module, fname)
-            if not callable(func) or list(inspect.signature(func).parameters)[:1] not in (
-                    ["input"], ["image"]):
+            if not callable(func):
                 continue
+            params = list(inspect.signature(func).parameters.values())[:1]
+            first = params[0].name if params else None
             mine = [a for a in algs if a.func is func] or [a for a in algs if a.name == fname]
+            if first == "image" and mine and params[0].default is inspect.Parameter.empty:
+                found[fname] = mine[0]
+                continue
+            if first != "input":
+                continue
             found[fname] = mine[0] if mine else None
     return found
 

@@ -20,10 +20,10 @@ reference it follows (``label`` is SciPy's: ``structure`` decides connectivity, 
 elements are features).
 """
 from ._label import generate_binary_structure, label
-from ._region_growing import (apply_hysteresis_threshold, confidence_connected,
-                              connected_threshold, flood, flood_fill, neighborhood_connected)
 from ._objects import (ArrayMap, clear_border, find_objects, keep_largest_component,
                        regionprops_table, relabel_sequential)
+from ._region_growing import (apply_hysteresis_threshold, confidence_connected,
+                              connected_threshold, flood, flood_fill, neighborhood_connected)
 from ._thresholds import (threshold_isodata, threshold_li, threshold_local, threshold_mean,
                           threshold_minimum, threshold_multiotsu, threshold_otsu,
                           threshold_triangle, threshold_yen)
