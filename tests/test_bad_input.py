@@ -34,7 +34,9 @@ W2 = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 0.25]])
 def _public_functions():
     """Every public function of an image (first parameter ``input``) of every registered
     area, with its first registered algorithm (``mean`` before ``mean_labels``): new
-    areas are checked with no edit here."""
+    areas are checked with no edit here. A registered function whose reference names the
+    image ``image`` (scikit-image, ITK: ``flood``, ``connected_threshold``...) is checked
+    too when the image is required (``threshold_otsu(image=None, hist=...)`` takes None)."""
     import importlib
     algs = registry.algorithms()
     found = {}
@@ -42,9 +44,16 @@ def _public_functions():
         module = importlib.import_module(f"medkern.{area}")
         for fname in module.__all__:
             func = getattr(module, fname)
-            if not callable(func) or list(inspect.signature(func).parameters)[:1] != ["input"]:
+            if not callable(func):
                 continue
+            params = list(inspect.signature(func).parameters.values())[:1]
+            first = params[0].name if params else None
             mine = [a for a in algs if a.func is func] or [a for a in algs if a.name == fname]
+            if first == "image" and mine and params[0].default is inspect.Parameter.empty:
+                found[fname] = mine[0]
+                continue
+            if first != "input":
+                continue
             found[fname] = mine[0] if mine else None
     return found
 
@@ -61,6 +70,12 @@ MODE_SEQ = ["gaussian_filter", "uniform_filter", "minimum_filter", "maximum_filt
 
 def _params(name):
     return inspect.signature(ALGORITHMS[name].func).parameters
+
+
+def first(name):
+    """The name of the function's image parameter (``input`` or ``image``): errors about
+    the image name it."""
+    return next(iter(_params(name)))
 
 
 def having(param, names=None):
@@ -142,8 +157,8 @@ _INTERPOLATION = [n for n in PUBLIC if ALGORITHMS[n].area == "interpolation"]
 #: Inputs of BAD_INPUTS that some functions answer, as SciPy does (checked against SciPy
 #: in tests/test_measurements_labels.py, test_interpolation.py and test_label.py).
 TAKES = {
-    "empty": _MEASUREMENTS + ["label"],
-    "empty-1d": _MEASUREMENTS + ["label"],
+    "empty": _MEASUREMENTS + ["label", "flood", "flood_fill"],
+    "empty-1d": _MEASUREMENTS + ["label", "flood", "flood_fill"],
     "0-d": _MEASUREMENTS + ["label", "spline_filter", "find_objects"],
     "bool": _MEASUREMENTS,
     "complex": _INTERPOLATION,  # the real and imaginary parts, one after the other
@@ -165,7 +180,7 @@ def _refuses(name: str, kind: str) -> bool:
 def test_bad_input_array(name, kind):
     exc, bad = BAD_INPUTS[kind]
     before = None if bad is None else bad.copy()
-    with pytest.raises(exc, match="input"):
+    with pytest.raises(exc, match=first(name)):
         call(name, bad)
     if before is not None:
         np.testing.assert_array_equal(bad, before)
@@ -174,7 +189,7 @@ def test_bad_input_array(name, kind):
 @pytest.mark.parametrize("name", [n for n in PUBLIC if n not in FILTERS and n not in TAKES["empty"]])
 def test_empty_device_array(name):
     d = medkern.asarray(np.zeros((0, 3), np.float32))
-    with pytest.raises(ValueError, match="input"):
+    with pytest.raises(ValueError, match=first(name)):
         call(name, d)
 
 
@@ -300,7 +315,12 @@ def test_size_sequence_errors(name, x):
     check(TypeError, "size", name, x, size=[3, 1.5])
 
 
-@pytest.mark.parametrize("name", having("footprint"))
+#: Functions whose footprint is a filter's (with ``size``, ``axes``...): flood's is a
+#: connectivity (scikit-image's rules, tests/test_region_growing.py).
+FILTER_FOOTPRINT = [n for n in having("footprint") if "size" in _params(n)]
+
+
+@pytest.mark.parametrize("name", FILTER_FOOTPRINT)
 def test_missing_size_and_footprint(name, x):
     check(ValueError, "size", name, x, size=None)
 
@@ -412,7 +432,7 @@ def test_zero_sigma_is_identity(x):
 
 
 # ------------------------------------------------------------------------- footprint / weights
-@pytest.mark.parametrize("name", having("footprint"))
+@pytest.mark.parametrize("name", FILTER_FOOTPRINT)
 def test_bad_footprint(name, x):
     check(ValueError, "footprint", name, x, footprint=np.ones(3, bool))           # 1-D for 2-D data
     check(ValueError, "footprint", name, x, footprint=np.ones((3, 3, 3), bool))   # 3-D for 2-D data

@@ -77,6 +77,11 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
     Suite("skimage/segmentation/test_join", "skimage.segmentation.tests.test_join",
           ("skimage.segmentation",),
           {"relabel_sequential": "medkern.segmentation:relabel_sequential"}, count="touched"),
+    # the tests import flood/flood_fill from skimage.morphology (skimage.segmentation
+    # re-exports the same functions)
+    Suite("skimage/morphology/test_flood_fill", "skimage.morphology.tests.test_flood_fill",
+          ("skimage.morphology", "skimage.segmentation"),
+          _same("medkern.segmentation", ["flood", "flood_fill"]), count="touched"),
 ]}
 
 DEFAULT = ["scipy.ndimage/test_filters", "scipy.ndimage/test_interpolation",

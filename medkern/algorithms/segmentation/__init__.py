@@ -10,7 +10,10 @@ One private module per algorithm family, as scikit-image lays out an area:
 - :mod:`._thresholds` -- scikit-image's histogram thresholds: ``threshold_otsu``,
   ``threshold_multiotsu``, ``threshold_li``, ``threshold_yen``, ``threshold_triangle``,
   ``threshold_isodata``, ``threshold_mean``, ``threshold_minimum`` and
-  ``threshold_local`` (histograms and reductions on the device).
+  ``threshold_local`` (histograms and reductions on the device);
+- :mod:`._region_growing` -- ``flood``, ``flood_fill``, ``apply_hysteresis_threshold``
+  (scikit-image's), ``connected_threshold``, ``confidence_connected``,
+  ``neighborhood_connected`` (ITK's region growing filters).
 
 Where SciPy and scikit-image disagree on a name, each function's docstring says which
 reference it follows (``label`` is SciPy's: ``structure`` decides connectivity, nonzero
@@ -19,6 +22,8 @@ elements are features).
 from ._label import generate_binary_structure, label
 from ._objects import (ArrayMap, clear_border, find_objects, keep_largest_component,
                        regionprops_table, relabel_sequential)
+from ._region_growing import (apply_hysteresis_threshold, confidence_connected,
+                              connected_threshold, flood, flood_fill, neighborhood_connected)
 from ._thresholds import (threshold_isodata, threshold_li, threshold_local, threshold_mean,
                           threshold_minimum, threshold_multiotsu, threshold_otsu,
                           threshold_triangle, threshold_yen)
@@ -27,4 +32,5 @@ __all__ = ["label", "generate_binary_structure", "find_objects", "relabel_sequen
            "ArrayMap", "clear_border", "keep_largest_component", "regionprops_table",
            "threshold_otsu", "threshold_multiotsu", "threshold_li", "threshold_yen",
            "threshold_triangle", "threshold_isodata", "threshold_mean", "threshold_minimum",
-           "threshold_local"]
+           "threshold_local", "flood", "flood_fill", "connected_threshold",
+           "confidence_connected", "neighborhood_connected", "apply_hysteresis_threshold"]
