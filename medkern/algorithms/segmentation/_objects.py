@@ -396,6 +396,9 @@ def keep_largest_component(input: ArrayInput, structure: Any = None) -> Any:
     array([[0, 0, 1, 1],
            [0, 0, 1, 0]])
     """
+    from ...volume import Volume
+    if isinstance(input, Volume):  # the result derives from the input's series
+        return input.with_array(keep_largest_component(input.array, structure))
     labels, n = label(input, structure)
     job = Job(labels, dtype=np.uint8)
     out = job.buffer()
