@@ -159,3 +159,29 @@ def test_by_value_components_gpu_layout(monkeypatch):
     for bs in (0, 2):
         np.testing.assert_array_equal(ms.clear_border(lab, buffer_size=bs, bgval=7),
                                       sks.clear_border(lab, buffer_size=bs, bgval=7))
+
+
+def test_threshold_label_regionprops_pipeline_on_the_device():
+    """threshold -> binary_threshold -> label -> regionprops of a DeviceArray: the images
+    stay DeviceArrays (only the threshold, the count and the table come back) and the
+    result is the host pipeline's."""
+    import SimpleITK as sitk
+    from skimage import filters
+    vol = textured_phantom((23, 26, 29))
+    d = medkern.asarray(vol)
+    t = ms.threshold_otsu(d)
+    assert t == filters.threshold_otsu(vol)
+    mask = ms.binary_threshold(d, lower=t)
+    assert isinstance(mask, medkern.DeviceArray)
+    ref_mask = sitk.GetArrayFromImage(sitk.BinaryThreshold(
+        sitk.GetImageFromArray(vol), float(t), float(np.finfo(vol.dtype).max), 1, 0))
+    np.testing.assert_array_equal(medkern.asnumpy(mask), ref_mask)
+    labels, n = ms.label(mask)
+    assert isinstance(labels, medkern.DeviceArray)
+    ref, rn = ndi.label(ref_mask)
+    assert n == rn
+    props = ("label", "area", "bbox", "intensity_max")
+    ours = ms.regionprops_table(labels, d, properties=props)
+    theirs = measure.regionprops_table(ref, vol, properties=props)
+    for k in theirs:
+        np.testing.assert_array_equal(ours[k], theirs[k], err_msg=k)

@@ -13,7 +13,8 @@ One private module per algorithm family, as scikit-image lays out an area:
   ``threshold_local`` (histograms and reductions on the device);
 - :mod:`._region_growing` -- ``flood``, ``flood_fill``, ``apply_hysteresis_threshold``
   (scikit-image's), ``connected_threshold``, ``confidence_connected``,
-  ``neighborhood_connected`` (ITK's region growing filters).
+  ``neighborhood_connected`` (ITK's region growing filters) and ``binary_threshold``
+  (ITK's: a threshold mask that stays on the device).
 
 Where SciPy and scikit-image disagree on a name, each function's docstring says which
 reference it follows (``label`` is SciPy's: ``structure`` decides connectivity, nonzero
@@ -22,8 +23,9 @@ elements are features).
 from ._label import generate_binary_structure, label
 from ._objects import (ArrayMap, clear_border, find_objects, keep_largest_component,
                        regionprops_table, relabel_sequential)
-from ._region_growing import (apply_hysteresis_threshold, confidence_connected,
-                              connected_threshold, flood, flood_fill, neighborhood_connected)
+from ._region_growing import (apply_hysteresis_threshold, binary_threshold,
+                              confidence_connected, connected_threshold, flood, flood_fill,
+                              neighborhood_connected)
 from ._thresholds import (threshold_isodata, threshold_li, threshold_local, threshold_mean,
                           threshold_minimum, threshold_multiotsu, threshold_otsu,
                           threshold_triangle, threshold_yen)
@@ -33,4 +35,5 @@ __all__ = ["label", "generate_binary_structure", "find_objects", "relabel_sequen
            "threshold_otsu", "threshold_multiotsu", "threshold_li", "threshold_yen",
            "threshold_triangle", "threshold_isodata", "threshold_mean", "threshold_minimum",
            "threshold_local", "flood", "flood_fill", "connected_threshold",
-           "confidence_connected", "neighborhood_connected", "apply_hysteresis_threshold"]
+           "confidence_connected", "neighborhood_connected", "apply_hysteresis_threshold",
+           "binary_threshold"]

@@ -639,6 +639,61 @@ def _seed_marks(job: Job, s: tuple) -> tuple:
     return s
 
 
+def binary_threshold(image: Any, lower: float | None = None,
+                     upper: float | None = None) -> Any:
+    """The mask of ``lower <= value <= upper``: a threshold that stays on the device.
+
+    Parameters
+    ----------
+    image : array_like, DeviceArray or Volume
+        1-3 D, any real dtype.
+    lower, upper : float, optional
+        The interval, inclusive (default: unbounded on that side); cast to the image's
+        dtype first as ITK does (integers truncated toward zero).
+
+    Returns
+    -------
+    mask : ndarray, DeviceArray or Volume of uint8
+        1 inside the interval, 0 outside (NaN is outside): SimpleITK's default inside /
+        outside values.
+
+    Raises
+    ------
+    ValueError
+        ``lower > upper`` (ITK raises too).
+
+    Notes
+    -----
+    Reference: ITK's ``BinaryThresholdImageFilter`` (SimpleITK ``BinaryThreshold`` with
+    ``insideValue=1, outsideValue=0``), equal element for element. The step between a
+    threshold and :func:`label` or :func:`regionprops_table` of a device pipeline:
+    ``binary_threshold(d, lower=threshold_otsu(d))`` keeps the data where it is (it is
+    ``d >= t``; scikit-image's examples write ``image > t``, which differs only at
+    elements equal to ``t``).
+
+    Examples
+    --------
+    >>> import numpy as np, medkern.segmentation as ms
+    >>> ms.binary_threshold(np.array([[1, 5, 9], [4, 6, 2]]), lower=4, upper=6)
+    array([[0, 1, 0],
+           [1, 1, 0]], dtype=uint8)
+    """
+    job = _image_job(image, bools=False)
+    dt = job.in_dtype
+    lo = -math.inf if lower is None else checks.real(lower, "lower", finite=False)
+    hi = math.inf if upper is None else checks.real(upper, "upper", finite=False)
+    if lo > hi:
+        raise ValueError(f"lower ({lower}) must not be greater than upper ({upper})")
+    mask = job.buffer(np.uint8)
+    try:
+        job.launch(grow.in_range(dt), job.src, mask, dt.type(_itk_bound(lo, dt)),
+                   dt.type(_itk_bound(hi, dt)))
+    except BaseException:
+        job.discard(mask)
+        raise
+    return job.finish(mask)
+
+
 def connected_threshold(image: Any, seeds: Any, lower: float, upper: float,
                         connectivity: int = 1) -> Any:
     """The elements with ``lower <= value <= upper`` connected to a seed.
@@ -1031,6 +1086,19 @@ def _sitk_run(name: str, image: np.ndarray, seeds: Any, **params: Any) -> np.nda
     return sitk.GetArrayFromImage(f.Execute(img))
 
 
+def sitk_binary_threshold(image: Any, lower: float | None = None,
+                          upper: float | None = None) -> np.ndarray:
+    """SimpleITK's ``BinaryThreshold`` (inside 1, outside 0) with medkern's defaults for
+    an open side (the dtype's extremes)."""
+    import SimpleITK as sitk
+    x = np.asarray(image)
+    info = np.iinfo(x.dtype) if x.dtype.kind in "iu" else np.finfo(x.dtype)
+    lo = float(info.min) if lower is None else float(lower)
+    hi = float(info.max) if upper is None else float(upper)
+    img = sitk.GetImageFromArray(x)
+    return sitk.GetArrayFromImage(sitk.BinaryThreshold(img, lo, hi, 1, 0))
+
+
 def sitk_connected_threshold(image: Any, seeds: Any, lower: float, upper: float,
                              connectivity: int = 1) -> np.ndarray:
     """SimpleITK's ``ConnectedThreshold`` in medkern's signature (faces or full
@@ -1124,6 +1192,13 @@ def _register() -> None:
         cases=({"lower": 1, "upper": 6}, {"lower": 0, "upper": 5, "radius": 2}),
         dtypes=itk_dtypes, make_input=_levels, inputs=_seeds_input,
         compare_result=_same_mask))
+
+    register(Algorithm(
+        name="binary_threshold", area="segmentation", func=binary_threshold,
+        reference=sitk_binary_threshold, reference_name="SimpleITK.BinaryThreshold",
+        bench_kwargs={"lower": 100, "upper": 1500},
+        cases=({"lower": 2, "upper": 5}, {"lower": 3.5}, {"upper": 2.5}),
+        dtypes=itk_dtypes, make_input=_levels, compare_result=_same_mask))
 
 
 _register()
