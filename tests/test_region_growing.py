@@ -9,7 +9,7 @@ import pytest
 import medkern
 import medkern.segmentation as ms
 from medkern import Volume
-from medkern.sample_data import ct_volume
+from medkern.sample_data import ct_volume, textured_phantom
 
 sitk = pytest.importorskip("SimpleITK")
 skseg = pytest.importorskip("skimage.segmentation")
@@ -26,7 +26,10 @@ CT = _dicom("CT_small.dcm")  # int16 128 x 128
 MR = _dicom("MR_small.dcm")  # int16 64 x 64
 VOL = ct_volume((40, 48, 56))  # float32
 IMAGES = {"ct": CT, "ct_f32": CT.astype(np.float32), "mr": MR, "mr_f32": MR.astype(np.float32),
-          "vol": VOL, "vol_i16": VOL.astype(np.int16)}
+          "vol": VOL, "vol_i16": VOL.astype(np.int16),
+          # ellipsoids textured with the CT slice along all three axes
+          "phantom": textured_phantom((37, 41, 45)),
+          "phantom_i16": textured_phantom((37, 41, 45), np.int16)}
 
 
 def host(x):
@@ -116,7 +119,7 @@ def test_connected_threshold_seed_outside_interval_grows_nothing():
     check_same(out, sitk_connected(a, [(2, 1)], 0, 1))
 
 
-@pytest.mark.parametrize("name", ["ct", "mr_f32", "vol_i16", "vol"])
+@pytest.mark.parametrize("name", ["ct", "mr_f32", "vol_i16", "vol", "phantom"])
 @pytest.mark.parametrize("radius", [0, 1, 2])
 def test_confidence_connected_real_data(name, radius):
     img = IMAGES[name]
@@ -126,7 +129,7 @@ def test_confidence_connected_real_data(name, radius):
                    sitk_confidence(img, seeds, mult, its, radius))
 
 
-@pytest.mark.parametrize("name", ["ct", "mr", "ct_f32", "vol_i16"])
+@pytest.mark.parametrize("name", ["ct", "mr", "ct_f32", "vol_i16", "phantom_i16"])
 @pytest.mark.parametrize("radius", [1, 2, (0, 1, 2)])
 def test_neighborhood_connected_real_data(name, radius):
     img = IMAGES[name]
@@ -247,7 +250,8 @@ def test_device_and_volume_inputs():
 
 
 # --------------------------------------------------------------------------- skimage
-@pytest.mark.parametrize("name", ["ct", "ct_f32", "mr", "vol", "vol_i16"])
+@pytest.mark.parametrize("name", ["ct", "ct_f32", "mr", "vol", "vol_i16", "phantom",
+                                  "phantom_i16"])
 def test_flood_real_data(name):
     img = IMAGES[name]
     for seed in _centre_seeds(img.shape, 2):
@@ -329,7 +333,7 @@ def test_flood_fill_in_place_and_copy():
     np.testing.assert_array_equal(img, out)
 
 
-@pytest.mark.parametrize("name", ["ct", "ct_f32", "mr", "vol"])
+@pytest.mark.parametrize("name", ["ct", "ct_f32", "mr", "vol", "phantom"])
 def test_hysteresis_real_data(name):
     img = IMAGES[name]
     for p_lo, p_hi in ((50, 90), (70, 99), (90, 60)):

@@ -15,7 +15,7 @@ from pydicom.data import get_testdata_file
 
 import medkern
 import medkern.segmentation as ms
-from medkern.sample_data import ct_volume
+from medkern.sample_data import ct_volume, textured_phantom
 from medkern.volume import Volume
 
 HIST = ["threshold_otsu", "threshold_yen", "threshold_isodata", "threshold_minimum",
@@ -38,6 +38,9 @@ IMAGES = {
     "mr-float64": MR.astype(np.float64) / 7.0,
     "vol-float32": VOL,
     "vol-int16": VOL.astype(np.int16),
+    # ellipsoids textured with the CT slice along all three axes (not a slice tiled)
+    "phantom-float32": textured_phantom((37, 41, 45)),
+    "phantom-uint16": textured_phantom((37, 41, 45), np.uint16),
     "uint8": np.clip((CT.astype(np.float32) + 1024) / 12, 0, 255).astype(np.uint8),
     "bool": CT > 900,
 }
