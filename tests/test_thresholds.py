@@ -40,7 +40,7 @@ IMAGES = {
     "vol-int16": VOL.astype(np.int16),
     # ellipsoids textured with the CT slice along all three axes (not a slice tiled)
     "phantom-float32": textured_phantom((37, 41, 45)),
-    "phantom-uint16": textured_phantom((37, 41, 45), np.uint16),
+    "phantom-uint8": textured_phantom((37, 41, 45), np.uint8),
     "uint8": np.clip((CT.astype(np.float32) + 1024) / 12, 0, 255).astype(np.uint8),
     "bool": CT > 900,
 }
