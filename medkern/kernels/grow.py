@@ -69,17 +69,6 @@ def set_points():
 
 
 @functools.lru_cache(maxsize=None)
-def clear():
-    """``(marks)``: every entry 0."""
-
-    @ti.kernel
-    def kern(marks: ND1(dtype=ti.i32)):
-        for f in range(marks.shape[0]):
-            marks[f] = 0
-    return kern
-
-
-@functools.lru_cache(maxsize=None)
 def mark_points():
     """``(lab, marks, pos)``: the root of each seed position's component marked
     (``marks[lab[p] - 1] = 1``); seeds in the background mark nothing."""

@@ -246,16 +246,6 @@ def sweep(offsets: tuple, rows: bool, value_dtype: np.dtype | None = None):
 
 # --------------------------------------------------------------------------- marks
 @functools.lru_cache(maxsize=None)
-def fill():
-    """``(buf, value: i32)``: every entry of a 1-D int32 buffer set to ``value``."""
-    @ti.kernel
-    def kern(buf: ND1(dtype=ti.i32), value: ti.i32):
-        for f in range(buf.shape[0]):
-            buf[f] = value
-    return kern
-
-
-@functools.lru_cache(maxsize=None)
 def mark_border(use_mask: bool):
     """``(lab, marks, mask, n0, n1, n2, e0, e1, e2)``: ``marks[lab[f]] = 1`` for every
     element f in the border zone -- within ``e_k`` elements of either end of axis k

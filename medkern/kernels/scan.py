@@ -296,7 +296,9 @@ def flatnonzero(src: Any, *, coords: int = 0, block: int | None = None) -> tuple
 
 # --------------------------------------------------------------------------- relabel
 @functools.lru_cache(maxsize=None)
-def _fill_i32():
+def fill_i32():
+    """``(buf, value: i32)``: every entry of a 1-D int32 buffer set to ``value`` (marks,
+    tables: region growing, border clearing, relabelling)."""
     @ti.kernel
     def kern(buf: ND1(dtype=ti.i32), value: ti.i32):
         for i in range(buf.shape[0]):
@@ -393,7 +395,7 @@ def relabel(labels: Any, out: Any, *, roots: bool = False, id_space: int | None 
     else:
         m = int(id_space if id_space is not None else n)
         marks = arrays.empty_buffer((m,), np.dtype(np.int32))
-        _launch(_fill_i32(), marks, 0)
+        _launch(fill_i32(), marks, 0)
         _launch(_mark_ids(lab_dt, len(labels.shape)), labels, marks, zero)
         ranks = arrays.empty_buffer((m,), np.dtype(np.int32))
         count = prefix_sum(marks, ranks, inclusive=True, mode=NONZERO, block=block)

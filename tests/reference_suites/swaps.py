@@ -84,5 +84,9 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
           _same("medkern.segmentation", ["flood", "flood_fill"]), count="touched"),
 ]}
 
+# what `make reference-suites` runs: SciPy's three and each area's own skimage modules
+# (the filters' skimage suites test scipy.ndimage underneath: run them by name)
 DEFAULT = ["scipy.ndimage/test_filters", "scipy.ndimage/test_interpolation",
-           "scipy.ndimage/test_measurements"]
+           "scipy.ndimage/test_measurements", "skimage/filters/test_thresholding",
+           "skimage/morphology/test_flood_fill", "skimage/segmentation/test_clear_border",
+           "skimage/segmentation/test_join"]

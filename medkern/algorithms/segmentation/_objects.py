@@ -19,7 +19,7 @@ import scipy.ndimage as ndi
 
 from ... import arrays, checks
 from ...kernels import label as klabel
-from ...kernels import dsl, scatter
+from ...kernels import dsl, scan, scatter
 from ...typing import ArrayInput
 from ..job import Job, reduce_buffer
 from ..regions import Regions
@@ -494,7 +494,7 @@ def clear_border(labels: ArrayInput, buffer_size: int = 0, bgval: Any = 0, mask:
     size = math.prod(job.shape)
     marks = arrays.empty_buffer((size + 1,), np.dtype(np.int32))
     try:
-        Job.launch(klabel.fill(), marks, 0)
+        Job.launch(scan.fill_i32(), marks, 0)
         n0, n1, n2 = arrays.shape3(job.shape)
         ext = buffer_size + 1
         edge = [0 if a < 3 - job.ndim else ext for a in range(3)]

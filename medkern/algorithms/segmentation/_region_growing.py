@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ... import arrays, checks, runtime
-from ...kernels import grow
+from ...kernels import grow, scan
 from ..job import Job
 from ._label import _offsets3, _structure, components, generate_binary_structure
 
@@ -148,7 +148,7 @@ def _grow(job: Job, mask: Any, seeds: tuple, offsets: tuple, out: Any) -> None:
     marks = arrays.empty_buffer((size,), np.dtype(np.int32))
     extra = None
     try:
-        job.launch(grow.clear(), marks)
+        job.launch(scan.fill_i32(), marks, 0)
         kind, s = seeds
         if kind == "points":
             if s.size:
