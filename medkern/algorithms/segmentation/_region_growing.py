@@ -843,9 +843,10 @@ def neighborhood_connected(image: Any, seeds: Any, lower: float, upper: float,
     Notes
     -----
     Reference: ITK's ``NeighborhoodConnectedImageFilter`` (SimpleITK 2.5
-    ``NeighborhoodConnected``); regions equal its element for element. A seed whose box
-    leaves the interval grows nothing (as ITK). Seeds outside the image raise
-    ``ValueError`` (SimpleITK ignores them).
+    ``NeighborhoodConnected``); regions equal its element for element. Seeds are always
+    in the region, even one whose own box leaves the interval (ITK pushes them
+    unconditionally), and the region grows from them through the elements whose box
+    passes. Seeds outside the image raise ``ValueError`` (SimpleITK ignores them).
 
     Examples
     --------
