@@ -72,7 +72,7 @@ from .. import arrays, checks
 from ..kernels import dsl, scatter
 from ..registry import Algorithm, register
 from ..typing import ArrayInput
-from .job import Job, reduce_buffer
+from .job import Job, host_like, reduce_buffer
 from .regions import Regions
 
 __all__ = ["sum", "sum_labels", "mean", "variance", "standard_deviation", "minimum",
@@ -105,7 +105,7 @@ class _Measured(Job):
     """
 
     def __init__(self, input: Any):
-        x = _host_like(input)
+        x = host_like(input)
         self.zero_d = isinstance(x, np.ndarray) and x.ndim == 0
         is_bool = isinstance(x, np.ndarray) and x.dtype == np.bool_
         super().__init__(x.reshape(1) if self.zero_d else x, bools=True)
@@ -143,17 +143,10 @@ class _NoElements(_Measured):
         return self._x
 
 
-def _host_like(input: Any) -> Any:
-    """Sequences and scalars as numpy arrays (other inputs as they are)."""
-    if isinstance(input, (list, tuple)) or np.isscalar(input):
-        return np.asarray(input)
-    return input
-
-
 def _job(input: ArrayInput) -> _Measured:
     """The checked input of a measurement (:class:`_Measured`; :class:`_NoElements` when
     it holds no element)."""
-    x = _host_like(input)
+    x = host_like(input)
     shape = getattr(x, "shape", None)
     dtype = getattr(x, "dtype", None)
     if (isinstance(x, (np.ndarray, arrays.DeviceArray)) and shape is not None
@@ -387,26 +380,13 @@ def standard_deviation(input: ArrayInput, labels: Any = None, index: Any = None)
 
 # --------------------------------------------------------------------------- extremes
 def _extreme(input: ArrayInput, op: str) -> np.generic:
-    """The whole array's minimum or maximum; NaN if it holds one (as ``np.min``).
-
-    On the CPU arch the kernel buffer is a numpy array and numpy's SIMD ``min``/``max``
-    reads it in place: an extreme is exact whatever the order, so the result is the
-    kernel's to the bit, 2-5x sooner (measured on 128^3 float32, 2 cores: numpy 0.32 ms,
-    the row kernel 0.6-0.8 ms). Device arches run ``dsl.reduce``'s NaN-aware pass
-    (one pass; the data stays on the device).
-    """
+    """The whole array's minimum or maximum; NaN if it holds one (as ``np.min``):
+    :meth:`Job.extreme` (numpy on the CPU arch's host buffer, one device pass elsewhere)."""
     job = _job(input)
     if isinstance(job, _NoElements):
         raise ValueError(f"{op}imum of an input without elements (shape {job.shape}): numpy's "
                          "zero-size array to reduction operation, which SciPy raises too")
-    dt = job.in_dtype
-    src = job.src
-    if isinstance(src, np.ndarray) and not isinstance(src, arrays.DeviceMemory):
-        val = src.min() if op == "min" else src.max()
-    else:
-        kern = dsl.reduce("nan" + op if dt.kind == "f" else op, dt, dt)
-        val = reduce_buffer(kern, src, dt, op)
-    return job.scalar_dtype.type(val)  # float16 data: its extreme is a float16 value
+    return job.scalar_dtype.type(job.extreme(op))  # float16 data: a float16 value
 
 
 def _nan_key(dtype: np.dtype) -> int | None:
@@ -707,10 +687,7 @@ def histogram(input: ArrayInput, min: float, max: float, bins: int,  # noqa: A00
                              "array (SciPy raises 'index without defined labels')")
         if isinstance(job, _NoElements):
             return np.zeros(nb, np.int64)
-        e_buf = arrays.upload_vector(edges)
-        counts = arrays.upload_vector(np.zeros(nb, dtype=np.int64))
-        job.launch(dsl.histogram(job.in_dtype), job.src, e_buf, counts, lo, norm)
-        return arrays.download(counts, (nb,)).copy()
+        return job.histogram(edges, lo, norm)
     if index is not None and not np.isscalar(index) and np.asarray(index).size == 0:
         raise ValueError("index is empty (SciPy raises for it too: zero-size array)")
     reg = Regions(job, labels, index, strict=True)

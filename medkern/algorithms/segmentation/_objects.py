@@ -19,9 +19,9 @@ import scipy.ndimage as ndi
 
 from ... import arrays, checks
 from ...kernels import label as klabel
-from ...kernels import dsl, scan, scatter
+from ...kernels import scan, scatter
 from ...typing import ArrayInput
-from ..job import Job, reduce_buffer
+from ..job import Job, host_like
 from ..regions import Regions
 from ...registry import Algorithm, register
 from ._label import (_mask_input, _offsets3, components, foreground,
@@ -35,14 +35,10 @@ __all__ = ["find_objects", "relabel_sequential", "ArrayMap", "clear_border",
 DENSE_LABELS = 1 << 24
 
 
-def _host_like(x: Any) -> Any:
-    return np.asarray(x) if isinstance(x, (list, tuple)) or np.isscalar(x) else x
-
-
 def _label_job(labels: Any, name: str, *, floats: bool = False, **kw: Any) -> Job:
     """A Job over a label image: real numbers (integers and bool; floats only where the
     reference takes them), 1-3 D."""
-    x = _host_like(labels)
+    x = host_like(labels)
     dt = getattr(x, "dtype", None)
     if dt is not None and not isinstance(dt, np.dtype):
         dt = None
@@ -52,16 +48,6 @@ def _label_job(labels: Any, name: str, *, floats: bool = False, **kw: Any) -> Jo
         if dt.kind == "f" and not floats:
             raise TypeError(f"{name} must hold integer labels, got dtype {dt}")
     return Job(x, name=name, bools=True, **kw)
-
-
-def _extreme_label(job: Job, op: str) -> int:
-    """The label image's minimum or maximum (one reduction on the device; numpy's on the
-    CPU arch, where the buffer is host memory)."""
-    src = job.src
-    if isinstance(src, np.ndarray) and not isinstance(src, arrays.DeviceMemory):
-        return int(src.min() if op == "min" else src.max())
-    kern = dsl.reduce(op, job.in_dtype, job.in_dtype)
-    return int(reduce_buffer(kern, src, job.in_dtype, op))
 
 
 def _label_array(job: Job) -> Any:
@@ -136,7 +122,7 @@ def find_objects(input: ArrayInput, max_label: int = 0) -> list:
     [(slice(2, 4, None), slice(2, 4, None)), None]
     """
     max_label = checks.integer(max_label, "max_label")
-    x = _host_like(input)
+    x = host_like(input)
     if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iu":
         # SciPy's answer for one element: label v has the empty tuple as its box
         top = max_label if max_label >= 1 else int(x)
@@ -155,7 +141,7 @@ def find_objects(input: ArrayInput, max_label: int = 0) -> list:
         job.discard()
         job = Job(np.trunc(np.nan_to_num(host) - 1).astype(np.int64) + 1, name="input")
     if max_label < 1:
-        max_label = _extreme_label(job, "max")
+        max_label = int(job.extreme("max"))
     if max_label < 1:
         return []
     values, ext = _present(job, max_label)
@@ -313,14 +299,14 @@ def relabel_sequential(label_field: ArrayInput, offset: int = 1) -> tuple:
     if offset <= 0:
         raise ValueError(f"offset must be strictly positive, got {offset}")
     job = _label_job(label_field, "label_field")
-    if job.in_dtype.kind not in "iu" or isinstance(_host_like(label_field), np.ndarray) and \
+    if job.in_dtype.kind not in "iu" or isinstance(host_like(label_field), np.ndarray) and \
             np.asarray(label_field).dtype == np.bool_:
         raise TypeError(f"label_field must have an integer dtype, got {job.in_dtype}")
-    low = _extreme_label(job, "min")
+    low = int(job.extreme("min"))
     if low < 0:
         raise ValueError(f"label_field holds negative labels (minimum {low}); relabel_sequential "
                          "needs labels >= 0")
-    top = _extreme_label(job, "max")
+    top = int(job.extreme("max"))
     values, ext = _present(job, top)
     size = math.prod(job.shape)
     has_zero = int(ext[:, 0].sum()) < size
@@ -469,7 +455,7 @@ def clear_border(labels: ArrayInput, buffer_size: int = 0, bgval: Any = 0, mask:
            [0, 0, 0, 0]])
     """
     buffer_size = checks.integer(buffer_size, "buffer_size", minimum=0)
-    x = _host_like(labels)
+    x = host_like(labels)
     host_bool = isinstance(x, np.ndarray) and x.dtype == np.bool_
     job = _label_job(x, "labels", floats=True)
     if mask is None and any(buffer_size >= s for s in job.shape):
@@ -479,7 +465,7 @@ def clear_border(labels: ArrayInput, buffer_size: int = 0, bgval: Any = 0, mask:
     fill = _exact_value(bgval, np.dtype(np.bool_) if host_bool else dt, "bgval")
     mask_buf = None
     if mask is not None:
-        m = _host_like(mask)
+        m = host_like(mask)
         mdt = getattr(m, "dtype", None)
         stored = isinstance(m, arrays.DeviceArray) and mdt == np.uint8  # bool on a device
         if mdt is None or (np.dtype(mdt) != np.bool_ and not stored):
@@ -596,7 +582,7 @@ def regionprops_table(label_image: ArrayInput, intensity_image: ArrayInput | Non
     if unknown:
         raise ValueError(f"properties {unknown} are not computed by medkern; choose from "
                          f"{PROPERTIES}")
-    x = _host_like(label_image)
+    x = host_like(label_image)
     xdt = getattr(x, "dtype", None)
     if isinstance(xdt, np.dtype) and xdt == np.bool_:
         raise TypeError("label_image of bool dtype is ambiguous: label it "
@@ -610,7 +596,7 @@ def regionprops_table(label_image: ArrayInput, intensity_image: ArrayInput | Non
         checks.per_axis(spacing, job.ndim, "spacing"), np.float64)
     if any(p in _INTENSITY for p in props) and intensity_image is None:
         raise ValueError(f"{[p for p in props if p in _INTENSITY]} need an intensity_image")
-    values, ext = _present(job, _extreme_label(job, "max"))
+    values, ext = _present(job, int(job.extreme("max")))
     counts = ext[:, 0]
     axes = list(range(3 - job.ndim, 3))
     table: dict[str, np.ndarray] = {}
@@ -639,7 +625,7 @@ def _intensity_stats(job: Job, image: Any, values: np.ndarray, props: list) -> d
     want = [p for p in props if p in _INTENSITY]
     if not want:
         return {}
-    ijob = Job(_host_like(image), name="intensity_image", bools=True)
+    ijob = Job(host_like(image), name="intensity_image", bools=True)
     if ijob.shape != job.shape:
         raise ValueError(f"intensity_image must have label_image's shape {job.shape}, "
                          f"got {ijob.shape}")

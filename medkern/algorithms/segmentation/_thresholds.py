@@ -83,15 +83,7 @@ class _Image:
         """``(min, max)`` as scalars of the kernel dtype; NaN if the image holds one."""
         if self._range is None:
             dt = self.job.in_dtype
-            src = self.job.src
-            if isinstance(src, np.ndarray) and not isinstance(src, arrays.DeviceMemory):
-                # CPU arch: the buffer is numpy memory; numpy's SIMD min/max read it in place
-                lo, hi = src.min(), src.max()
-            else:
-                nan = dt.kind == "f"
-                lo = reduce_buffer(dsl.reduce("nanmin" if nan else "min", dt, dt), src, dt, "min")
-                hi = reduce_buffer(dsl.reduce("nanmax" if nan else "max", dt, dt), src, dt, "max")
-            self._range = (dt.type(lo), dt.type(hi))
+            self._range = (dt.type(self.job.extreme("min")), dt.type(self.job.extreme("max")))
         return self._range
 
     def scalar(self, value: Any) -> Any:
@@ -105,10 +97,7 @@ class _Image:
         norm = nb / (hi - lo) if hi > lo else 0.0
         if not np.isfinite(norm):
             norm = 0.0
-        e_buf = arrays.upload_vector(np.asarray(edges, np.float64))
-        counts = arrays.upload_vector(np.zeros(nb, dtype=np.int64))
-        self.job.launch(dsl.histogram(self.job.in_dtype), self.job.src, e_buf, counts, lo, norm)
-        return np.array(arrays.download(counts, (nb,)), dtype=np.int64)
+        return self.job.histogram(edges, lo, norm)
 
     def host(self) -> np.ndarray:
         """The image's values on the host, flat (kernel dtype)."""
