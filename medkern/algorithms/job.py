@@ -254,6 +254,20 @@ class Job:
                                    modality=v.modality, meta=v.meta,
                                    series_uid=_new_uid(), derived_from=v.series_uid)
 
+    def finish_mask(self, buf: Any) -> Any:
+        """Deliver a uint8 0/1 result (:meth:`finish`) as a mask: viewed as bool where the
+        caller holds it on the host (numpy, a Volume of numpy), uint8 on a device (device
+        buffers hold no bool)."""
+        from ..volume import Volume
+        result = self.finish(buf)
+        if isinstance(result, np.ndarray) and result.dtype == np.uint8:
+            return result.view(np.bool_)
+        if isinstance(result, Volume) and isinstance(result.array, np.ndarray) \
+                and result.array.dtype == np.uint8:
+            # the same result in another dtype: the series finish gave it stays
+            return result.with_array(result.array.view(np.bool_), derived=False)
+        return result
+
     def finish_with(self, buf: Any, *values: Any, extra: Sequence[tuple] = ()) -> tuple:
         """Several results of one call: ``(image, *extra arrays, *values)``.
 

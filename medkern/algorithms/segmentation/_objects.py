@@ -341,18 +341,6 @@ def _minus_one(job: Job) -> Any:
 
 
 # --------------------------------------------------------------------------- masks
-def _mask_result(result: Any) -> Any:
-    """A uint8 0/1 result as bool where the caller holds it on the host (device arrays
-    store bool as uint8)."""
-    from ...volume import Volume
-    if isinstance(result, np.ndarray) and result.dtype == np.uint8:
-        return result.view(np.bool_)
-    if isinstance(result, Volume) and isinstance(result.array, np.ndarray) \
-            and result.array.dtype == np.uint8:
-        return result.with_array(result.array.view(np.bool_))
-    return result
-
-
 def keep_largest_component(input: ArrayInput, structure: Any = None) -> Any:
     """The largest connected component of the nonzero elements, as a mask.
 
@@ -393,7 +381,7 @@ def keep_largest_component(input: ArrayInput, structure: Any = None) -> Any:
     out = job.buffer()
     if n == 0:
         Job.launch(scatter.bins_to_labels(np.dtype(np.uint8)), _minus_one(job), out, 0)
-        return _mask_result(job.finish(out))
+        return job.finish_mask(out)
     arr = _label_array(job)
     reg = Regions(job, arr, np.arange(1, n + 1, dtype=np.int64))
     try:
@@ -406,7 +394,7 @@ def keep_largest_component(input: ArrayInput, structure: Any = None) -> Any:
         Job.launch(scatter.bins_to_labels(np.dtype(np.uint8)), reg.bins, out, 1)
     finally:
         reg.release()
-    return _mask_result(job.finish(out))
+    return job.finish_mask(out)
 
 
 def clear_border(labels: ArrayInput, buffer_size: int = 0, bgval: Any = 0, mask: Any = None,
@@ -497,10 +485,7 @@ def clear_border(labels: ArrayInput, buffer_size: int = 0, bgval: Any = 0, mask:
     finally:
         arrays.release_buffer(lab)
         arrays.release_buffer(marks)
-    res = job.finish(result)
-    if host_bool and out is None:
-        res = _mask_result(res)
-    return res
+    return job.finish_mask(result) if host_bool and out is None else job.finish(result)
 
 
 @functools.lru_cache(maxsize=None)

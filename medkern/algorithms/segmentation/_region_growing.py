@@ -194,20 +194,6 @@ def _force_seeds(job: Job, mask: Any, seeds: tuple) -> None:
         _release(extra)
 
 
-def _finish(job: Job, out: Any, as_bool: bool) -> Any:
-    """Deliver the uint8 region; ``as_bool``: numpy results viewed as bool (a DeviceArray
-    keeps uint8: device buffers hold no bool)."""
-    result = job.finish(out)
-    if not as_bool:
-        return result
-    from ...volume import Volume
-    if isinstance(result, np.ndarray):
-        return result.view(np.bool_)
-    if isinstance(result, Volume) and isinstance(result.array, np.ndarray):
-        return result.with_array(result.array.view(np.bool_), derived=False)
-    return result
-
-
 def _connectivity_structure(connectivity: Any, ndim: int, name: str = "connectivity"):
     """ITK's face (1) or full (``ndim``) connectivity, or anything between, as a
     structure (``generate_binary_structure``)."""
@@ -335,7 +321,7 @@ def flood(image: Any, seed_point: Any, *, footprint: Any = None, connectivity: A
     except BaseException:
         job.discard(out)
         raise
-    return _finish(job, out, True)
+    return job.finish_mask(out)
 
 
 def _flood_bounds(seed_value: Any, dt: np.dtype, tolerance: Any) -> tuple:
@@ -596,7 +582,7 @@ def apply_hysteresis_threshold(image: Any, low: Any, high: Any) -> Any:
         raise
     finally:
         _release(seeds)
-    return _finish(job, out, True)
+    return job.finish_mask(out)
 
 
 class _BufferMask:
@@ -773,7 +759,7 @@ def _threshold_region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any,
     except BaseException:
         job.discard(out)
         raise
-    return _finish(job, out, False)
+    return job.finish(out)
 
 
 def _box_in_range(job: Job, mask: Any, lo: Any, hi: Any, radius: tuple) -> None:
@@ -938,7 +924,7 @@ def confidence_connected(image: Any, seeds: Any, multiplier: float = 2.5,
     if pos.size == 0:  # ITK: no seed, a zero image
         out = job.buffer(np.uint8)
         job.launch(grow.in_range(dt), job.src, out, dt.type(1), dt.type(0))  # all 0
-        return _finish(job, out, False)
+        return job.finish(out)
     # the seeds' values and their neighbourhoods' sums (ITK's order: seeds as listed)
     r3 = tuple([0] * (3 - job.ndim) + [rad] * job.ndim)
     pbuf = _positions(pos)
@@ -1015,7 +1001,7 @@ def confidence_connected(image: Any, seeds: Any, multiplier: float = 2.5,
         _release(region)
         job.discard()
         raise
-    return _finish(job, region, False)
+    return job.finish(region)
 
 
 def _region(job: Job, s: tuple, offsets: tuple, lo: Any, hi: Any) -> Any:
