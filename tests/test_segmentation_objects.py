@@ -87,6 +87,10 @@ def test_clear_border_in_place_out_and_bool():
     b = LAB > 0
     np.testing.assert_array_equal(ms.clear_border(b), sks.clear_border(b))
     assert ms.clear_border(b).dtype == bool
+    v = medkern.Volume(b, spacing=(1.0, 2.0), series_uid="1.2.3")
+    cleared = ms.clear_border(v)  # a bool Volume comes back bool too, a derived series
+    assert cleared.array.dtype == bool and cleared.derived_from == "1.2.3"
+    np.testing.assert_array_equal(cleared.array, sks.clear_border(b))
 
 
 def test_regionprops_empty_and_sparse_labels():

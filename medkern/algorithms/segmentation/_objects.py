@@ -444,7 +444,9 @@ def clear_border(labels: ArrayInput, buffer_size: int = 0, bgval: Any = 0, mask:
     """
     buffer_size = checks.integer(buffer_size, "buffer_size", minimum=0)
     x = host_like(labels)
-    host_bool = isinstance(x, np.ndarray) and x.dtype == np.bool_
+    from ...volume import Volume
+    held = x.array if isinstance(x, Volume) else x  # a Volume's array decides, as an array's
+    host_bool = isinstance(held, np.ndarray) and held.dtype == np.bool_
     job = _label_job(x, "labels", floats=True)
     if mask is None and any(buffer_size >= s for s in job.shape):
         raise ValueError(f"buffer_size ({buffer_size}) must be smaller than every side of "
