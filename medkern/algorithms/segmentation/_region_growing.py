@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -155,14 +155,8 @@ def _grow(job: Job, mask: Any, seeds: tuple, offsets: tuple, out: Any) -> None:
                 extra = _positions(s)
                 job.launch(grow.mark_points(), lab, marks, extra)
         else:
-            if isinstance(s, (arrays.DeviceArray, _BufferMask)):
-                sbuf, sdt = s._buf, np.dtype(s.dtype)
-            else:
-                host = s.view(np.uint8) if s.dtype == np.bool_ else s
-                sbuf, sdt = arrays.upload(np.ascontiguousarray(host)), host.dtype
-                extra = sbuf
-            job.launch(grow.mark_mask(sdt.newbyteorder("=")), lab, sbuf, marks,
-                       sdt.newbyteorder("=").type(0))
+            sbuf, sdt, extra = _mask_buffer(s)
+            job.launch(grow.mark_mask(sdt), lab, sbuf, marks, sdt.type(0))
         job.launch(grow.gather(), lab, marks, out)
     finally:
         _release(lab, marks, extra)
@@ -180,18 +174,22 @@ def _force_seeds(job: Job, mask: Any, seeds: tuple) -> None:
             finally:
                 _release(pbuf)
         return
-    extra = None
-    if isinstance(s, (arrays.DeviceArray, _BufferMask)):
-        sbuf, sdt = s._buf, np.dtype(s.dtype)
-    else:
-        host = s.view(np.uint8) if s.dtype == np.bool_ else s
-        sbuf, sdt = arrays.upload(np.ascontiguousarray(host)), host.dtype
-        extra = sbuf
+    sbuf, sdt, extra = _mask_buffer(s)
     try:
-        sdt = sdt.newbyteorder("=")
         job.launch(grow.set_mask(sdt), mask, sbuf, sdt.type(0))
     finally:
         _release(extra)
+
+
+def _mask_buffer(s: Any) -> tuple:
+    """A seed mask as ``(kernel buffer, its native dtype, the upload to release or
+    None)``: a DeviceArray's (or :class:`_BufferMask`'s) buffer in place, a numpy mask
+    uploaded (bool as uint8)."""
+    if isinstance(s, (arrays.DeviceArray, _BufferMask)):
+        return s._buf, np.dtype(s.dtype).newbyteorder("="), None
+    host = s.view(np.uint8) if s.dtype == np.bool_ else s
+    buf = arrays.upload(np.ascontiguousarray(host))
+    return buf, host.dtype.newbyteorder("="), buf
 
 
 def _connectivity_structure(connectivity: Any, ndim: int, name: str = "connectivity"):
@@ -210,12 +208,13 @@ def _image_job(image: Any, bools: bool = True) -> Job:
 
 
 # --------------------------------------------------------------------------- skimage
-def _flood_offsets(footprint: Any, connectivity: Any, ndim: int) -> tuple:
-    """scikit-image's neighbourhood: ``footprint`` (any odd size, centre at ``shape //
-    2``), else ``generate_binary_structure(ndim, connectivity)`` (default: full)."""
+def _flood_footprint(footprint: Any, connectivity: Any, ndim: int) -> np.ndarray:
+    """scikit-image's neighbourhood as a bool array: ``footprint`` (checked: the image's
+    rank, odd size along every axis), else ``generate_binary_structure(ndim,
+    connectivity)`` (default connectivity: ``ndim``, diagonals included)."""
     if footprint is None:
         c = ndim if connectivity is None else checks.integer(connectivity, "connectivity")
-        return _offsets3(generate_binary_structure(ndim, c))
+        return generate_binary_structure(ndim, c)
     try:
         fp = np.asarray(footprint, dtype=bool)
     except (TypeError, ValueError) as exc:
@@ -225,6 +224,13 @@ def _flood_offsets(footprint: Any, connectivity: Any, ndim: int) -> tuple:
                          f"ndim={fp.ndim}")
     if any(n % 2 != 1 for n in fp.shape):
         raise ValueError(f"footprint size must be odd along all dimensions, got {fp.shape}")
+    return fp
+
+
+def _flood_offsets(footprint: Any, connectivity: Any, ndim: int) -> tuple:
+    """scikit-image's neighbourhood (:func:`_flood_footprint`) as sorted 3-D offsets from
+    its centre (``shape // 2``), the centre left out."""
+    fp = _flood_footprint(footprint, connectivity, ndim)
     rows = np.argwhere(fp) - np.asarray(fp.shape) // 2
     offs = {tuple([0] * (3 - ndim) + [int(v) for v in r]) for r in rows if r.any()}
     return tuple(sorted(offs))
@@ -365,17 +371,7 @@ def _flood_nd(image: Any, seed_point: Any, footprint: Any, connectivity: Any,
     if x.dtype.kind not in "biuf":
         checks.array(x, "image")  # the dtype error of every input
     ndim = x.ndim
-    if footprint is None:
-        c = ndim if connectivity is None else checks.integer(connectivity, "connectivity")
-        fp = generate_binary_structure(ndim, c)
-    else:
-        fp = np.asarray(footprint, dtype=bool)
-        if fp.ndim != ndim:
-            raise ValueError(f"footprint must have the image's {ndim} dimensions, got "
-                             f"ndim={fp.ndim}")
-        if any(n % 2 != 1 for n in fp.shape):
-            raise ValueError(f"footprint size must be odd along all dimensions, got "
-                             f"{fp.shape}")
+    fp = _flood_footprint(footprint, connectivity, ndim)
     rows = [r for r in np.argwhere(fp) - np.asarray(fp.shape) // 2 if r.any()]
     pad = [int(max((abs(int(r[k])) for r in rows), default=0)) for k in range(ndim)]
     pos = _seed_point(seed_point, x.shape)
@@ -559,12 +555,11 @@ def apply_hysteresis_threshold(image: Any, low: Any, high: Any) -> Any:
     array([0, 1, 1, 1, 0, 0, 0, 1, 1])
     """
     job = _image_job(image)
-    lo_v = checks.real(low, "low", finite=False)
+    checks.real(low, "low", finite=False)
     hi_v = checks.real(high, "high", finite=False)
     dt = job._x.dtype if isinstance(job._x, np.ndarray) else job.in_dtype
     lo_t = _compare_value(np.clip(low, None, high) if not math.isnan(hi_v) else low, dt)
     hi_t = _compare_value(high, dt)
-    del lo_v
     mask = job.buffer(np.uint8)
     seeds = job.buffer(np.uint8)
     try:

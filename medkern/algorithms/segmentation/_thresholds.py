@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.ndimage as ndi
 
-from ... import arrays, checks, runtime
+from ... import arrays, checks
 from ...kernels import dsl
 from ...kernels import threshold as kthr
 from ...registry import Algorithm, register
