@@ -51,31 +51,30 @@ def _label_job(labels: Any, name: str, *, floats: bool = False, **kw: Any) -> Jo
 
 
 def _label_array(job: Job) -> Any:
-    """The job's labels as an array the region tables take, uploaded at most once: the
-    caller's DeviceArray, the host buffer itself on the CPU arch, else one upload kept on
-    the job."""
+    """The job's labels as an array the region tables take: the caller's DeviceArray, the
+    host buffer itself on the CPU arch, else an upload (once per call: the caller keeps
+    it and passes it on)."""
     if job.device:
         return job._x
     src = job.src
     if isinstance(src, np.ndarray) and not isinstance(src, arrays.DeviceMemory):
         return src.reshape(job.shape)
-    if getattr(job, "_labels_device", None) is None:
-        job._labels_device = arrays.asarray(np.asarray(job._x))
-    return job._labels_device
+    return arrays.asarray(np.asarray(job._x))
 
 
-def _present(job: Job, top: int) -> tuple[np.ndarray, np.ndarray]:
+def _present(job: Job, labels: Any, top: int) -> tuple[np.ndarray, np.ndarray]:
     """``(values, extents)``: the positive label values present (sorted) and their
     ``extent`` totals (count, per-axis min/max, coordinate sums; see
-    :data:`medkern.kernels.scatter.KINDS`), for labels in ``1 .. top``."""
+    :data:`medkern.kernels.scatter.KINDS`), for labels in ``1 .. top``; ``labels`` is
+    :func:`_label_array`'s."""
     if top < 1:
         return np.zeros(0, np.int64), np.zeros((0, 10), np.int64)
     if top <= DENSE_LABELS:
         index = np.arange(1, top + 1, dtype=np.int64)
     else:  # a dense table would not fit: the values present, found on the host
-        values = np.unique(arrays.asnumpy(_label_array(job)))
+        values = np.unique(arrays.asnumpy(labels))
         index = values[values > 0].astype(np.int64)
-    reg = Regions(job, _label_array(job), index)
+    reg = Regions(job, labels, index)
     try:
         ext = reg.reduce("extent")[1].astype(np.int64)
     finally:
@@ -137,14 +136,14 @@ def find_objects(input: ArrayInput, max_label: int = 0) -> list:
                             "them to integers; without it SciPy raises TypeError too)")
         # SciPy's C code takes the index of value v as (intp)(v - 1): a float label is
         # trunc(v - 1) + 1, so (0, 2) is label 1 (a rare input: converted on the host)
-        host = arrays.asnumpy(_label_array(job))
+        host = arrays.asnumpy(job._x) if job.device else np.asarray(job._x)
         job.discard()
         job = Job(np.trunc(np.nan_to_num(host) - 1).astype(np.int64) + 1, name="input")
     if max_label < 1:
         max_label = int(job.extreme("max"))
     if max_label < 1:
         return []
-    values, ext = _present(job, max_label)
+    values, ext = _present(job, _label_array(job), max_label)
     out: list = [None] * max_label
     axes = list(range(3 - job.ndim, 3))
     # Python ints from whole columns at once (per-element numpy scalars cost 10 us each)
@@ -307,7 +306,8 @@ def relabel_sequential(label_field: ArrayInput, offset: int = 1) -> tuple:
         raise ValueError(f"label_field holds negative labels (minimum {low}); relabel_sequential "
                          "needs labels >= 0")
     top = int(job.extreme("max"))
-    values, ext = _present(job, top)
+    labels = _label_array(job)
+    values, ext = _present(job, labels, top)
     size = math.prod(job.shape)
     has_zero = int(ext[:, 0].sum()) < size
     last = offset + len(values) - 1 if len(values) else 0
@@ -319,7 +319,7 @@ def relabel_sequential(label_field: ArrayInput, offset: int = 1) -> tuple:
     job.resize_output(job.shape, dtype)
     out = job.buffer()
     if len(values):
-        reg = Regions(job, _label_array(job), values)
+        reg = Regions(job, labels, values)
         try:
             Job.launch(scatter.bins_to_labels(np.dtype(dtype)), reg.bins, out, offset)
         finally:
@@ -583,11 +583,12 @@ def regionprops_table(label_image: ArrayInput, intensity_image: ArrayInput | Non
         checks.per_axis(spacing, job.ndim, "spacing"), np.float64)
     if any(p in _INTENSITY for p in props) and intensity_image is None:
         raise ValueError(f"{[p for p in props if p in _INTENSITY]} need an intensity_image")
-    values, ext = _present(job, int(job.extreme("max")))
+    labels = _label_array(job)
+    values, ext = _present(job, labels, int(job.extreme("max")))
     counts = ext[:, 0]
     axes = list(range(3 - job.ndim, 3))
     table: dict[str, np.ndarray] = {}
-    stats = _intensity_stats(job, intensity_image, values, props)
+    stats = _intensity_stats(job, labels, intensity_image, values, props)
     for p in props:
         if p == "label":
             table[p] = values.astype(int)
@@ -607,8 +608,10 @@ def regionprops_table(label_image: ArrayInput, intensity_image: ArrayInput | Non
     return table
 
 
-def _intensity_stats(job: Job, image: Any, values: np.ndarray, props: list) -> dict:
-    """The ``intensity_*`` columns: per-label sums and extremes of ``image`` (device)."""
+def _intensity_stats(job: Job, labels: Any, image: Any, values: np.ndarray,
+                     props: list) -> dict:
+    """The ``intensity_*`` columns: per-label sums and extremes of ``image`` (device) over
+    ``labels`` (:func:`_label_array` of ``job``)."""
     want = [p for p in props if p in _INTENSITY]
     if not want:
         return {}
@@ -620,7 +623,7 @@ def _intensity_stats(job: Job, image: Any, values: np.ndarray, props: list) -> d
     out: dict = {}
     if len(values) == 0:
         return {p: np.zeros(0, np.float64) for p in want}
-    reg = Regions(ijob, _label_array(job), values)
+    reg = Regions(ijob, labels, values)
     try:
         if "intensity_mean" in want:
             count, _, fsum = reg.moments()
