@@ -146,14 +146,16 @@ def sweep(offsets: tuple, rows: bool, value_dtype: np.dtype | None = None):
         return ti.select(inside != 0, f + (di * n1 + dj) * n2 + dl, f)
 
     @ti.func
-    def same(a: ti.template(), n1, n2, i, j, l, g):
-        """1 if element (i, j, l) and element g (its neighbour, or itself outside the
-        image) hold the same value; always 1 unless ``by_value``."""
+    def same(a: ti.template(), i, j, l, f, g, k: ti.template()):
+        """1 if element f = (i, j, l) and its backward neighbour ``k`` (element g, which
+        :func:`neighbour` makes f itself outside the image) hold the same value; always 1
+        unless ``by_value``. The neighbour's coordinates are the static offset's, zeroed
+        outside the image: no division by the row lengths."""
         r = 1
         if ti.static(by_value):
-            gi = g // (n1 * n2)
-            gj = (g // n2) % n1
-            r = ti.cast(a[gi, gj, g % n2] == a[i, j, l], ti.i32)
+            di, dj, dl = ti.static(back[k])
+            o = ti.cast(g != f, ti.i32)
+            r = ti.cast(a[i + di * o, j + dj * o, l + dl * o] == a[i, j, l], ti.i32)
         return r
 
     @ti.func
@@ -166,7 +168,7 @@ def sweep(offsets: tuple, rows: bool, value_dtype: np.dtype | None = None):
         for k in ti.static(range(len(back))):
             g = neighbour(n1, n2, i, j, l, f, k)
             w = lab[g]
-            d |= ti.cast(w != v, ti.i32) & ti.cast(w > 0, ti.i32) & same(a, n1, n2, i, j, l, g)
+            d |= ti.cast(w != v, ti.i32) & ti.cast(w > 0, ti.i32) & same(a, i, j, l, f, g, k)
         return d & ti.cast(v > 0, ti.i32)
 
     @ti.func
@@ -177,7 +179,7 @@ def sweep(offsets: tuple, rows: bool, value_dtype: np.dtype | None = None):
             for k in ti.static(range(len(back))):
                 g = neighbour(n1, n2, i, j, l, f, k)
                 w = lab[g]
-                if w > 0 and w != v and same(a, n1, n2, i, j, l, g) != 0:
+                if w > 0 and w != v and same(a, i, j, l, f, g, k) != 0:
                     lo, hi = ti.min(v, w), ti.max(v, w)
                     lower(lab, hi - 1, lo)  # the larger label's representative
                     if v > lo:
