@@ -35,19 +35,17 @@ __all__ = ["find_objects", "relabel_sequential", "ArrayMap", "clear_border",
 DENSE_LABELS = 1 << 24
 
 
-def _label_job(labels: Any, name: str, *, floats: bool = False, **kw: Any) -> Job:
-    """A Job over a label image: real numbers (integers and bool; floats only where the
-    reference takes them), 1-3 D."""
+def _label_job(labels: Any, name: str, kinds: str = "biu") -> Job:
+    """A Job over a label image, 1-3 D, whose dtype (the caller's: bool before it is read
+    as uint8) is of one of ``kinds`` -- integers and bool; floats only where the reference
+    takes them."""
     x = host_like(labels)
     dt = getattr(x, "dtype", None)
-    if dt is not None and not isinstance(dt, np.dtype):
-        dt = None
-    if dt is not None:
+    if isinstance(dt, np.dtype) and dt.kind not in kinds:
         if dt.kind == "c":
             raise TypeError(f"{name} has complex dtype; labels must be integers")
-        if dt.kind == "f" and not floats:
-            raise TypeError(f"{name} must hold integer labels, got dtype {dt}")
-    return Job(x, name=name, bools=True, **kw)
+        raise TypeError(f"{name} must hold integer labels, got dtype {dt}")
+    return Job(x, name=name, bools=True)
 
 
 def _label_array(job: Job) -> Any:
@@ -126,7 +124,7 @@ def find_objects(input: ArrayInput, max_label: int = 0) -> list:
         # SciPy's answer for one element: label v has the empty tuple as its box
         top = max_label if max_label >= 1 else int(x)
         return [() if k == int(x) else None for k in range(1, top + 1)]
-    job = _label_job(x, "input", floats=True)
+    job = _label_job(x, "input", "biuf")
     if max_label < 1 and (isinstance(x, np.ndarray) and x.dtype == np.bool_):
         raise TypeError("input is a bool array: give max_label (SciPy raises TypeError for "
                         "bool labels without it)")
@@ -297,10 +295,7 @@ def relabel_sequential(label_field: ArrayInput, offset: int = 1) -> tuple:
     offset = checks.integer(offset, "offset")
     if offset <= 0:
         raise ValueError(f"offset must be strictly positive, got {offset}")
-    job = _label_job(label_field, "label_field")
-    if job.in_dtype.kind not in "iu" or isinstance(host_like(label_field), np.ndarray) and \
-            np.asarray(label_field).dtype == np.bool_:
-        raise TypeError(f"label_field must have an integer dtype, got {job.in_dtype}")
+    job = _label_job(label_field, "label_field", "iu")
     low = int(job.extreme("min"))
     if low < 0:
         raise ValueError(f"label_field holds negative labels (minimum {low}); relabel_sequential "
@@ -447,7 +442,7 @@ def clear_border(labels: ArrayInput, buffer_size: int = 0, bgval: Any = 0, mask:
     from ...volume import Volume
     held = x.array if isinstance(x, Volume) else x  # a Volume's array decides, as an array's
     host_bool = isinstance(held, np.ndarray) and held.dtype == np.bool_
-    job = _label_job(x, "labels", floats=True)
+    job = _label_job(x, "labels", "biuf")
     if mask is None and any(buffer_size >= s for s in job.shape):
         raise ValueError(f"buffer_size ({buffer_size}) must be smaller than every side of "
                          f"labels {job.shape}")
