@@ -4,22 +4,21 @@ scikit-image's ``flood`` / ``flood_fill`` / ``apply_hysteresis_threshold`` and S
 CT/MR data, a generated volume, random data, odd layouts, every connectivity, device and
 Volume inputs, on whatever arch runs (CPU and Vulkan)."""
 import numpy as np
+import pydicom
 import pytest
+import SimpleITK as sitk  # test dependencies (pyproject's test extra): a missing one fails
+import skimage.filters as skfilters
+import skimage.segmentation as skseg
 from conftest import vulkan_subset
+from pydicom import data as pydicom_data
 
 import medkern
 import medkern.segmentation as ms
 from medkern import Volume
 from medkern.sample_data import ct_volume, textured_phantom
 
-sitk = pytest.importorskip("SimpleITK")
-skseg = pytest.importorskip("skimage.segmentation")
-skfilters = pytest.importorskip("skimage.filters")
-pydicom_data = pytest.importorskip("pydicom.data")
-
 
 def _dicom(name):
-    import pydicom
     return pydicom.dcmread(pydicom_data.get_testdata_file(name)).pixel_array
 
 
