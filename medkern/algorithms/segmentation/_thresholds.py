@@ -931,7 +931,7 @@ def threshold_local(image: ArrayInput, block_size: Any = 3, method: str = "gauss
     from ...volume import Volume
     from .. import filters as mf
     vol = image if isinstance(image, Volume) else None
-    x = image.array if vol is not None else image
+    x: Any = vol.array if vol is not None else image
     if not (isinstance(x, arrays.DeviceArray) or arrays.is_dlpack_producer(x)):
         if x is None:
             raise TypeError("image must be an array, got None")
