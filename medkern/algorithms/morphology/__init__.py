@@ -1,0 +1,15 @@
+"""Morphology (public path ``medkern.morphology``): binary and grey-level morphology,
+exact distance transforms, morphological reconstruction and regional extrema.
+
+One private module per algorithm family, as scikit-image lays out an area:
+
+- :mod:`._footprints` -- structuring elements (SciPy's ``generate_binary_structure`` /
+  ``iterate_structure``, scikit-image's ``disk``, ``ball``, ``square``, ``cube``,
+  ``diamond``, ``octahedron``) and a ball / ellipsoid sized in millimetres;
+- :mod:`._binary` -- ``scipy.ndimage``'s binary morphology;
+- :mod:`._grey` -- ``scipy.ndimage``'s grey-level morphology;
+- :mod:`._distance` -- ``distance_transform_edt`` (exact), ``_cdt`` and ``_bf``;
+- :mod:`._reconstruction` -- scikit-image's ``reconstruction``, ``h_maxima``/``h_minima``,
+  ``local_maxima``/``local_minima``, ``remove_small_objects``/``remove_small_holes``.
+"""
+__all__: list[str] = []
