@@ -12,4 +12,8 @@ One private module per algorithm family, as scikit-image lays out an area:
 - :mod:`._reconstruction` -- scikit-image's ``reconstruction``, ``h_maxima``/``h_minima``,
   ``local_maxima``/``local_minima``, ``remove_small_objects``/``remove_small_holes``.
 """
-__all__: list[str] = []
+from ._reconstruction import (h_maxima, h_minima, local_maxima, local_minima, reconstruction,
+                              remove_small_holes, remove_small_objects)
+
+__all__ = ["reconstruction", "h_maxima", "h_minima", "local_maxima", "local_minima",
+           "remove_small_objects", "remove_small_holes"]
