@@ -12,4 +12,10 @@ One private module per algorithm family, as scikit-image lays out an area:
 - :mod:`._reconstruction` -- scikit-image's ``reconstruction``, ``h_maxima``/``h_minima``,
   ``local_maxima``/``local_minima``, ``remove_small_objects``/``remove_small_holes``.
 """
-__all__: list[str] = []
+from ._distance import distance_transform_bf, distance_transform_cdt, distance_transform_edt
+from ._footprints import (ball, ball_mm, cube, diamond, disk, ellipse, ellipsoid_mm,
+                          footprint_rectangle, octahedron, square)
+
+__all__: list[str] = ["distance_transform_edt", "distance_transform_cdt", "distance_transform_bf",
+                      "disk", "ball", "square", "cube", "diamond", "octahedron", "ellipse",
+                      "footprint_rectangle", "ball_mm", "ellipsoid_mm"]
