@@ -110,21 +110,6 @@ def _job(input: Any, dtype: Any) -> Job:
     return job
 
 
-def _empty(x: np.ndarray, dist_dtype: Any, return_distances: bool, return_indices: bool,
-           distances: Any, indices: Any) -> Any:
-    """An input without elements: empty results, as SciPy returns them."""
-    result = []
-    if return_distances:
-        d = np.zeros(x.shape, dist_dtype)
-        if distances is None:
-            result.append(d)
-    if return_indices:
-        i = np.zeros((x.ndim,) + x.shape, np.int32)
-        if indices is None:
-            result.append(i)
-    return _pack(result)
-
-
 def _pack(result: list) -> Any:
     if len(result) == 2:
         return tuple(result)
@@ -213,15 +198,6 @@ def _write(target: Any, value: Any) -> None:
         target[...] = arrays.asnumpy(value) if isinstance(value, arrays.DeviceArray) else value
 
 
-def _host_trivial(input: Any) -> np.ndarray | None:
-    """The numpy array of a host input without elements (SciPy answers those), else None."""
-    from ...volume import Volume
-    if isinstance(input, (arrays.DeviceArray, Volume)) or arrays.is_dlpack_producer(input):
-        return None
-    x = np.asarray(input)
-    return x if x.size == 0 else None
-
-
 # --------------------------------------------------------------------------- public
 def distance_transform_edt(input: ArrayInput, sampling: Any = None,
                            return_distances: bool = True, return_indices: bool = False,
@@ -264,7 +240,8 @@ def distance_transform_edt(input: ArrayInput, sampling: Any = None,
         ``distances``/``indices`` given with their ``return_*`` False or of the wrong
         shape or dtype, ``sampling`` of another length than the input's rank.
     ValueError
-        ``sampling`` not positive and finite; input of more than 3 dimensions.
+        ``sampling`` not positive and finite; an input of more than 3 dimensions, 0-d
+        or without elements.
 
     Notes
     -----
@@ -279,7 +256,9 @@ def distance_transform_edt(input: ArrayInput, sampling: Any = None,
     An input without background gives SciPy's values (``indices[0] = -1``, the other
     components 0, distances computed from those; SciPy leaves an ``indices=`` array's
     other components as they were there, medkern writes 0). SciPy accepts zero or
-    negative sampling; medkern refuses it. A 0-d input is treated as 1-D, as in SciPy.
+    negative sampling; medkern refuses it. Empty and 0-d inputs are refused with a
+    ``ValueError`` (SciPy answers them), as everywhere in medkern outside the filters
+    and measurements.
 
     Examples
     --------
@@ -288,21 +267,16 @@ def distance_transform_edt(input: ArrayInput, sampling: Any = None,
     ...               [0, 1, 1, 1],
     ...               [0, 0, 1, 1]])
     >>> mm.distance_transform_edt(a)
-    array([[0.        , 1.        , 2.        , 3.        ],
+    array([[0.        , 1.        , 2.        , 2.82842712],
            [0.        , 1.        , 1.41421356, 2.23606798],
            [0.        , 0.        , 1.        , 2.        ]])
     >>> d, idx = mm.distance_transform_edt(a, sampling=(2.0, 1.0), return_indices=True)
-    >>> idx[:, 1, 3]
-    array([1, 0], dtype=int32)
+    >>> d[1]
+    array([0.        , 1.        , 2.        , 2.82842712])
+    >>> idx[:, 0, 3]  # the background element at row 0, column 0
+    array([0, 0], dtype=int32)
     """
     _arg_check(distances, indices, return_distances, return_indices)
-    empty = _host_trivial(input)
-    if empty is not None:
-        return _empty(np.atleast_1d(empty), np.float64, return_distances, return_indices,
-                      distances, indices)
-    input = host_like(input)
-    if isinstance(input, np.ndarray) and input.ndim == 0:
-        input = input.reshape(1)  # SciPy: np.atleast_1d
     job = _job(input, np.float64)
     try:
         weights = _sampling(sampling, job.ndim, job.volume)
@@ -417,11 +391,6 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
     array([2, 3, 4, 5, 6], dtype=int32)
     """
     _arg_check(distances, indices, return_distances, return_indices)
-    empty = _host_trivial(input)
-    if empty is not None:
-        if not isinstance(metric, str):
-            _cdt_metric(metric, empty.ndim)
-        return _empty(empty, np.int32, return_distances, return_indices, distances, indices)
     job = _job(input, np.int32)
     try:
         kind = _cdt_metric(metric, job.ndim)
@@ -512,9 +481,6 @@ def distance_transform_bf(input: ArrayInput, metric: str = "euclidean", sampling
         raise ArgumentError(f"metric must be 'euclidean', 'taxicab' (or 'cityblock', "
                             f"'manhattan') or 'chessboard', got {metric!r}"
                             + _scipy("distance metric not supported"))
-    empty = _host_trivial(input)
-    if empty is not None:
-        return _empty(empty, dtype, return_distances, return_indices, distances, indices)
     job = _job(input, dtype)
     try:
         weights = _sampling(sampling, job.ndim, job.volume)
@@ -566,12 +532,12 @@ register(Algorithm(
     # spacing is the default sampling) with the plain array
     cases=({"sampling": _UNIT}, {"return_indices": True},
            {"sampling": {"_2d": (1.5, 0.7), "_3d": (2.5, 0.8, 0.6)}, "return_indices": True}),
-    dtypes=("uint8", "float32"), make_input=_mask_input, compare_result=_dt_error,
+    dtypes=("uint8", "float32", "bool"), make_input=_mask_input, compare_result=_dt_error,
     prepare=_foreground))
 register(Algorithm(
     name="distance_transform_cdt", area="morphology", func=distance_transform_cdt,
     reference=ndi.distance_transform_cdt,
     reference_name="scipy.ndimage.distance_transform_cdt", bench_kwargs={},
     cases=({}, {"metric": "taxicab"}),
-    dtypes=("uint8", "float32"), make_input=_mask_input, compare_result=_dt_error,
+    dtypes=("uint8", "float32", "bool"), make_input=_mask_input, compare_result=_dt_error,
     prepare=_foreground))

@@ -283,10 +283,12 @@ def ellipse(width: int, height: int, dtype: Any = np.uint8, *,
     Examples
     --------
     >>> import medkern.morphology as mm
-    >>> mm.ellipse(2, 1)
-    array([[0, 1, 1, 1, 0],
-           [1, 1, 1, 1, 1],
-           [0, 1, 1, 1, 0]], dtype=uint8)
+    >>> mm.ellipse(3, 2)
+    array([[0, 1, 1, 1, 1, 1, 0],
+           [1, 1, 1, 1, 1, 1, 1],
+           [1, 1, 1, 1, 1, 1, 1],
+           [1, 1, 1, 1, 1, 1, 1],
+           [0, 1, 1, 1, 1, 1, 0]], dtype=uint8)
     """
     _decomposition(decomposition, ("crosses",))
     w = checks.integer(width, "width", minimum=0)
@@ -340,9 +342,9 @@ def ellipsoid_mm(radii_mm: Sequence[float], spacing: Any) -> np.ndarray:
     >>> import medkern.morphology as mm
     >>> mm.ellipsoid_mm((2.0, 1.0), spacing=(1.0, 0.5)).astype(int)
     array([[0, 0, 1, 0, 0],
+           [0, 1, 1, 1, 0],
            [1, 1, 1, 1, 1],
-           [1, 1, 1, 1, 1],
-           [1, 1, 1, 1, 1],
+           [0, 1, 1, 1, 0],
            [0, 0, 1, 0, 0]])
     """
     sp = _spacing(spacing)
@@ -374,7 +376,7 @@ def ball_mm(radius_mm: float, spacing: Any) -> np.ndarray:
     >>> b = mm.ball_mm(3.0, spacing=(3.0, 1.0, 1.0))  # thick slices: 3 planes
     >>> b.shape
     (3, 7, 7)
-    >>> b[1].astype(int).sum(), b[0].astype(int).sum()
+    >>> int(b[1].sum()), int(b[0].sum())
     (29, 1)
     """
     r = checks.real(radius_mm, "radius_mm")
