@@ -376,3 +376,97 @@ def fix_missing(ndim: int, own: bool):
                     else:
                         ft[c * s0 + i, j, k] = 0
     return kern
+
+
+@functools.lru_cache(maxsize=None)
+def border(in_dtype: np.dtype, ndim: int):
+    """``(a, mark, zero)``: 1 where a background element has a foreground neighbour
+    (any of the ``3 ** ndim`` box; outside the image counts as background), else 0: the
+    elements ``distance_transform_bf`` measures against (SciPy's dilation xor input)."""
+    t_in = ti_dtype(np.dtype(in_dtype))
+    nonzero = nonzero_func(np.dtype(in_dtype))
+    offs = [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)
+            if (a, b, c) != (0, 0, 0)]
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), mark: ND3(dtype=ti.u8), zero: t_in):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        for i, j, k in ti.ndrange(n0, n1, n2):
+            m = 0
+            if not nonzero(a[i, j, k], zero):
+                for o in ti.static(offs):
+                    ii, jj, kk = i + o[0], j + o[1], k + o[2]
+                    if 0 <= ii < n0 and 0 <= jj < n1 and 0 <= kk < n2:
+                        if nonzero(a[ii, jj, kk], zero):
+                            m = 1
+            mark[i, j, k] = ti.cast(m, ti.u8)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def brute_force(in_dtype: np.dtype, ndim: int, metric: str, out_dtype: np.dtype,
+                sampled: bool):
+    """``(a, zero, lst, count, ft, out, w0, w1, w2, far, live)``: SciPy's
+    ``NI_DistanceTransformBruteForce``: every foreground element measures every border
+    element (``lst``: their flat indices, int64 ``(count, 1)``, raster order) with SciPy's
+    arithmetic and keeps the *last* one in raster order among the nearest (SciPy walks
+    its list backwards and keeps the first strictly nearer), so ties resolve as SciPy's.
+    Background elements: distance 0, themselves as feature. ``far``: the starting
+    distance (``DBL_MAX`` / ``UINT_MAX``, a run-time value); no border element leaves
+    it (square-rooted for the Euclidean metric) and feature 0."""
+    t_in = ti_dtype(np.dtype(in_dtype))
+    t_out = ti_dtype(np.dtype(out_dtype))
+    nonzero = nonzero_func(np.dtype(in_dtype))
+    keep = _rounding_barrier(_fuses())
+    pad = 3 - ndim
+    euclid = metric == "euclidean"
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), zero: t_in, lst: ti.types.ndarray(dtype=ti.i64, ndim=2),
+             count: ti.i32, ft: ND3(dtype=ti.i32), out: ND3(dtype=t_out),
+             w0: ti.f64, w1: ti.f64, w2: ti.f64, far: ti.f64, live: ti.i32):
+        w = ti.Vector([w0, w1, w2], dt=ti.f64)
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        for i, j, k in ti.ndrange(n0, n1, n2):
+            pos = ti.Vector([i, j, k])
+            best_f = far
+            best_i = ti.cast(far, ti.i64)
+            idx = 0
+            fg = nonzero(a[i, j, k], zero)
+            if fg:
+                for e in range(count):
+                    f = ti.cast(lst[e, 0], ti.i32)
+                    b = ti.Vector([f // (n1 * n2), (f // n2) % n1, f % n2])
+                    if ti.static(euclid):
+                        d = ti.cast(0.0, ti.f64)
+                        for c in ti.static(range(ndim)):
+                            t = ti.cast(pos[pad + c] - b[pad + c], ti.f64)
+                            if ti.static(sampled):
+                                t = t * w[c]
+                            d += keep(t * t, live)
+                        if d <= best_f:
+                            best_f = d
+                            idx = f
+                    else:
+                        d = ti.cast(0, ti.i64)
+                        for c in ti.static(range(ndim)):
+                            t = ti.cast(ti.abs(pos[pad + c] - b[pad + c]), ti.i64)
+                            if ti.static(metric == "taxicab"):
+                                d += t
+                            else:
+                                d = ti.max(d, t)
+                        if d <= best_i:
+                            best_i = d
+                            idx = f
+            else:
+                best_f = ti.cast(0.0, ti.f64)
+                best_i = ti.cast(0, ti.i64)
+                idx = (i * n1 + j) * n2 + k
+            if ti.static(euclid):
+                out[i, j, k] = ti.cast(ti.sqrt(best_f), t_out)
+            else:
+                out[i, j, k] = ti.cast(best_i, t_out)
+            q = ti.Vector([idx // (n1 * n2), (idx // n2) % n1, idx % n2])
+            for c in ti.static(range(ndim)):
+                ft[c * n0 + i, j, k] = q[pad + c]
+    return kern

@@ -14,11 +14,12 @@ data stays on the device between passes.
   ``3 x ... x 3`` structure; for the cross (``taxicab``) and the full box
   (``chessboard``) that is the exact L1 / L-infinity distance on the unobstructed grid,
   which medkern computes with Meijster's separable lower envelopes.
-* :func:`distance_transform_bf`: SciPy compares every element with every background
-  border element; the exact transforms above give the same distances.
+* :func:`distance_transform_bf`: SciPy's brute force itself, on the device: every
+  foreground element against every border background element, in parallel, with
+  SciPy's arithmetic and tie rule (indices identical).
 
-Where several background elements are nearest, ``cdt`` and ``bf`` may report another
-one of them than SciPy does (the distances are the same); see each function's Notes.
+Where several background elements are nearest, ``cdt`` may report another one of
+them than SciPy does (the distances are the same); see its Notes.
 """
 from __future__ import annotations
 
@@ -36,9 +37,6 @@ from ..job import Job, host_like
 
 __all__ = ["distance_transform_edt", "distance_transform_cdt", "distance_transform_bf"]
 
-#: ``sqrt(DBL_MAX)``: SciPy's ``distance_transform_bf`` Euclidean distance where the image
-#: has no background at all.
-_BF_NONE = float(np.sqrt(np.finfo(np.float64).max))
 _UINT32_MAX = float(2**32 - 1)
 
 
@@ -150,10 +148,9 @@ def _run(job: Job, metric: str, weights: list[float] | None, kind: str, fill: fl
          return_distances: bool, return_indices: bool, distances: Any, indices: Any) -> Any:
     """Features -> distances (``kind``, :func:`medkern.kernels.distance.distances`) ->
     the results SciPy returns, written into ``distances`` / ``indices`` where given."""
-    ndim, shape = job.ndim, job.shape
+    ndim = job.ndim
     ft = _features(job, metric, weights)
     w3 = [float(v) for v in (weights or [1.0] * ndim)] + [1.0] * (3 - ndim)
-    ishape = (ndim,) + shape
     try:
         if return_distances:
             dbuf = job.buffer()
@@ -164,6 +161,17 @@ def _run(job: Job, metric: str, weights: list[float] | None, kind: str, fill: fl
     except BaseException:
         job.discard(ft)
         raise
+    return _deliver(job, dbuf if return_distances else None, ft, return_distances,
+                    return_indices, distances, indices)
+
+
+def _deliver(job: Job, dbuf: Any, ft: Any, return_distances: bool, return_indices: bool,
+             distances: Any, indices: Any) -> Any:
+    """The results SciPy returns (distances in the input's kind, indices as an array of
+    that kind), written into ``distances`` / ``indices`` where given."""
+    ishape = (job.ndim,) + job.shape
+    if not return_distances and dbuf is not None:
+        arrays.release_buffer(dbuf)
     if return_distances and return_indices:
         dist, idx = job.finish_with(dbuf, extra=[(ft, ishape, np.int32)])
     elif return_distances:
@@ -408,8 +416,8 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
 def distance_transform_bf(input: ArrayInput, metric: str = "euclidean", sampling: Any = None,
                           return_distances: bool = True, return_indices: bool = False,
                           distances: Any = None, indices: Any = None) -> Any:
-    """Distance transform by the metric's definition (``scipy.ndimage``'s "brute force"
-    transform), computed with the exact transforms.
+    """Distance transform by brute force (``scipy.ndimage.distance_transform_bf``): every
+    foreground element measured against every border background element, in parallel.
 
     Parameters
     ----------
@@ -448,13 +456,14 @@ def distance_transform_bf(input: ArrayInput, metric: str = "euclidean", sampling
 
     Notes
     -----
-    Reference: ``scipy.ndimage.distance_transform_bf``, which compares every element
-    with every background element on the background's border: O(n * border) work.
-    medkern gives the same distances through the exact transforms (Euclidean:
-    :func:`distance_transform_edt`'s passes, with ``sampling``; taxicab / chessboard:
-    :func:`distance_transform_cdt`'s), in linear time and on the device. Where several
-    background elements are nearest, the index may name another one than SciPy's
-    (which keeps the first border element it meets in raster order).
+    Reference: ``scipy.ndimage.distance_transform_bf``, which compares every foreground
+    element with every background element on the background's border (those with a
+    foreground neighbour, diagonals included): O(n * border) work. medkern does the
+    same on the device -- the border elements listed by a prefix sum, one thread per
+    element walking the list -- with SciPy's arithmetic and tie rule (the last nearest
+    border element in raster order), so distances and indices equal SciPy's. The work
+    is the same O(n * border): use :func:`distance_transform_edt` /
+    :func:`distance_transform_cdt` (linear time, the same distances) for big images.
 
     Examples
     --------
@@ -472,7 +481,7 @@ def distance_transform_bf(input: ArrayInput, metric: str = "euclidean", sampling
         raise TypeError(f"metric must be a string, got {type(metric).__name__}")
     name = metric.lower()
     if name == "euclidean":
-        kind, dtype, fill = "bf", np.float64, _BF_NONE
+        kind, dtype, fill = "bf", np.float64, float(np.finfo(np.float64).max)
     elif name in _TAXICAB:
         kind, dtype, fill = "taxicab", np.uint32, _UINT32_MAX
     elif name == "chessboard":
@@ -492,8 +501,42 @@ def distance_transform_bf(input: ArrayInput, metric: str = "euclidean", sampling
     except BaseException:
         job.discard()
         raise
-    return _run(job, "euclidean" if kind == "bf" else kind, weights if kind == "bf" else None,
-                kind, fill, return_distances, return_indices, distances, indices)
+    return _brute_force(job, name if kind != "taxicab" else "taxicab", weights, fill,
+                        return_distances, return_indices, distances, indices)
+
+
+def _brute_force(job: Job, metric: str, weights: list[float] | None, far: float,
+                 return_distances: bool, return_indices: bool, distances: Any,
+                 indices: Any) -> Any:
+    """SciPy's brute-force transform on the device: mark the border background elements,
+    list them (a prefix sum), measure every foreground element against the list
+    (:func:`medkern.kernels.distance.brute_force`)."""
+    from ...kernels import scan
+    ndim, shape = job.ndim, job.shape
+    zero = job.in_dtype.type(0)
+    mark = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.uint8))
+    lst = None
+    try:
+        job.launch(kd.border(job.in_dtype, ndim), job.src, mark, zero)
+        lst, count = scan.flatnonzero(mark)
+    finally:
+        arrays.release_buffer(mark)
+    if lst is None:  # no border: a dummy list the kernel never reads
+        lst = arrays.empty_buffer((1, 1), np.dtype(np.int64))
+    ft = arrays.empty_buffer(arrays.component_shape3(ndim, shape), np.dtype(np.int32))
+    dbuf = job.buffer()
+    w3 = [float(v) for v in (weights or [1.0] * ndim)] + [1.0] * (3 - ndim)
+    try:
+        job.launch(kd.brute_force(job.in_dtype, ndim, metric, job.out_dtype,
+                                  weights is not None and metric == "euclidean"),
+                   job.src, zero, lst, int(count), ft, dbuf, *w3, float(far), 1)
+    except BaseException:
+        job.discard(ft, dbuf)
+        raise
+    finally:
+        if arrays.is_leased(lst):
+            arrays.release_buffer(lst)
+    return _deliver(job, dbuf, ft, return_distances, return_indices, distances, indices)
 
 
 # --------------------------------------------------------------------------- registry
