@@ -12,8 +12,14 @@ One private module per algorithm family, as scikit-image lays out an area:
 - :mod:`._reconstruction` -- scikit-image's ``reconstruction``, ``h_maxima``/``h_minima``,
   ``local_maxima``/``local_minima``, ``remove_small_objects``/``remove_small_holes``.
 """
+from ._distance import distance_transform_bf, distance_transform_cdt, distance_transform_edt
+from ._footprints import (ball, ball_mm, cube, diamond, disk, ellipse, ellipsoid_mm,
+                          footprint_rectangle, octahedron, square)
 from ._reconstruction import (h_maxima, h_minima, local_maxima, local_minima, reconstruction,
                               remove_small_holes, remove_small_objects)
 
-__all__ = ["reconstruction", "h_maxima", "h_minima", "local_maxima", "local_minima",
+__all__ = ["distance_transform_edt", "distance_transform_cdt", "distance_transform_bf",
+           "disk", "ball", "square", "cube", "diamond", "octahedron", "ellipse",
+           "footprint_rectangle", "ball_mm", "ellipsoid_mm",
+           "reconstruction", "h_maxima", "h_minima", "local_maxima", "local_minima",
            "remove_small_objects", "remove_small_holes"]
