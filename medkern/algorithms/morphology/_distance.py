@@ -176,7 +176,8 @@ def _deliver(job: Job, dbuf: Any, ft: Any, return_distances: bool, return_indice
         dist, idx = job.finish_with(dbuf, extra=[(ft, ishape, np.int32)])
     elif return_distances:
         dist, idx = job.finish(dbuf), None
-        arrays.release_buffer(ft)
+        if ft is not None:
+            arrays.release_buffer(ft)
     else:
         dist, idx = None, job.deliver(ft, ishape, np.int32)
         job.discard()
@@ -302,36 +303,93 @@ def distance_transform_edt(input: ArrayInput, sampling: Any = None,
 _TAXICAB = ("taxicab", "cityblock", "manhattan")
 
 
-def _cdt_metric(metric: Any, ndim: int) -> str:
-    """``metric`` of ``distance_transform_cdt`` as ``"taxicab"`` or ``"chessboard"``."""
+def _cdt_metric(metric: Any, ndim: int) -> tuple[str | None, tuple]:
+    """``metric`` of ``distance_transform_cdt``: ``("taxicab" | "chessboard" | None,
+    offsets)`` -- the name where the structure is one of those two (the separable
+    passes give its distances), and the 3-D offsets of the structure's first half in
+    raster order (what SciPy's sweeps read)."""
+    from ..segmentation._label import generate_binary_structure
     if isinstance(metric, str):
         if metric in _TAXICAB:
-            return "taxicab"
-        if metric == "chessboard":
-            return "chessboard"
-        raise ValueError(f"metric must be 'chessboard', 'taxicab' (or 'cityblock', "
-                         f"'manhattan') or a structure array, got {metric!r}"
-                         + _scipy("invalid metric provided"))
+            s = generate_binary_structure(ndim, 1)
+        elif metric == "chessboard":
+            s = generate_binary_structure(ndim, ndim)
+        else:
+            raise ValueError(f"metric must be 'chessboard', 'taxicab' (or 'cityblock', "
+                             f"'manhattan') or a structure array, got {metric!r}"
+                             + _scipy("invalid metric provided"))
+    else:
+        try:
+            s = np.asarray(metric)
+        except Exception as exc:  # noqa: BLE001 - whatever numpy refuses
+            raise ValueError(f"metric must be a string or a structure array: {exc}"
+                             + _scipy("invalid metric provided")) from None
+        if any(n != 3 for n in s.shape):
+            raise ValueError(f"metric must have size 3 along every axis, got shape {s.shape}"
+                             + _scipy("metric sizes must be equal to 3"))
+        if s.ndim != ndim:
+            raise ValueError(f"metric must have the input's rank {ndim}, got ndim={s.ndim}")
+        if s.dtype.kind not in "biuf":
+            raise TypeError(f"metric must be a boolean or numeric structure, got dtype {s.dtype}")
+        # nonzero = in the structure (SciPy reads the array's bytes as bool: scipy#17381)
+        s = s.astype(bool)
+    # SciPy's sweeps read only the half before the centre (raster order); the
+    # backward sweep reads the same half over the flipped array
+    half = [idx for n, idx in enumerate(np.ndindex(*s.shape)) if n < s.size // 2 and s[idx]]
+    offsets = tuple((0,) * (3 - ndim) + tuple(int(v) - 1 for v in idx) for idx in half)
+    name = None
+    for cand, conn in (("taxicab", 1), ("chessboard", ndim)):
+        ref = generate_binary_structure(ndim, conn)
+        if np.array_equal(s.ravel()[:s.size // 2], ref.ravel()[:s.size // 2]):
+            name = cand
+    return name, offsets
+
+
+def _cdt(job: Job, name: str | None, offsets: tuple, return_distances: bool,
+         return_indices: bool, distances: Any, indices: Any) -> Any:
+    """The chamfer transform: SciPy's two sweeps (serial: its indices, or a structure
+    other than the taxicab / chessboard one), else the separable passes (parallel)."""
+    ndim, shape = job.ndim, job.shape
+    zero = job.in_dtype.type(0)
+    dbuf = job.buffer()
+    bufs = []
+    ft = None
     try:
-        s = np.asarray(metric)
-    except Exception as exc:  # noqa: BLE001 - whatever numpy refuses
-        raise ValueError(f"metric must be a string or a structure array: {exc}"
-                         + _scipy("invalid metric provided")) from None
-    if any(n != 3 for n in s.shape):
-        raise ValueError(f"metric must have size 3 along every axis, got shape {s.shape}"
-                         + _scipy("metric sizes must be equal to 3"))
-    if s.ndim != ndim:
-        raise ValueError(f"metric must have the input's rank {ndim}, got ndim={s.ndim}")
-    from ..segmentation._label import generate_binary_structure
-    mine = s.astype(bool)
-    # compared whole: SciPy's sweeps read the structure relative to its centre, and
-    # without the centre they give other (partly unreached, -1) results
-    for name, conn in (("taxicab", 1), ("chessboard", ndim)):
-        if np.array_equal(mine, generate_binary_structure(ndim, conn)):
-            return name
-    raise NotImplementedError(
-        "metric: only the structures of the taxicab (generate_binary_structure(ndim, 1)) "
-        "and chessboard (generate_binary_structure(ndim, ndim)) metrics are supported")
+        if return_indices or name is None:
+            flat = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
+            bufs.append(flat)
+            job.launch(kd.cdt_init(job.in_dtype, -1, return_indices), job.src, dbuf, flat, zero)
+            for backward in (False, True):
+                job.launch(kd.cdt_sweep(offsets, backward, return_indices), dbuf, flat)
+            if return_indices:
+                ft = arrays.empty_buffer(arrays.component_shape3(ndim, shape),
+                                         np.dtype(np.int32))
+                job.launch(kd.unravel(ndim), flat, ft)
+        else:
+            job.launch(kd.cdt_init(job.in_dtype, kd.INF, False), job.src, dbuf, dbuf, zero)
+            # the contiguous axis first: costs 0 / INF, the 1-D distance for any metric
+            axes = list(range(ndim))[::-1]
+            if name == "taxicab" or ndim == 1:
+                for n, ax in enumerate(axes):
+                    job.launch(kd.line_scan(ndim, ax, n == ndim - 1), dbuf)
+            else:
+                job.launch(kd.line_scan(ndim, axes[0], False), dbuf)
+                other = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
+                g = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
+                h = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
+                bufs += [g, h]
+                a, b = dbuf, other
+                for n, ax in enumerate(axes[1:]):
+                    job.launch(kd.linf_pass(ndim, ax, n == ndim - 2), a, b, g, h)
+                    a, b = b, a
+                dbuf = a
+                bufs.append(b)
+    except BaseException:
+        job.discard(dbuf, *bufs, *([ft] if ft is not None else []))
+        raise
+    for buf in bufs:
+        arrays.release_buffer(buf)
+    return _deliver(job, dbuf, ft, return_distances, return_indices, distances, indices)
 
 
 def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
@@ -409,8 +467,7 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
     except BaseException:
         job.discard()
         raise
-    return _run(job, kind, None, kind, -1.0, return_distances, return_indices,
-                distances, indices)
+    return _cdt(job, kind[0], kind[1], return_distances, return_indices, distances, indices)
 
 
 def distance_transform_bf(input: ArrayInput, metric: str = "euclidean", sampling: Any = None,
