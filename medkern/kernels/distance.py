@@ -288,32 +288,81 @@ def unravel(ndim: int):
 
 
 @functools.lru_cache(maxsize=None)
-def line_scan(ndim: int, ax: int, last: bool):
-    """``(d,)``: in place along logical axis ``ax``, every line a thread: ``d[x] =
-    min(d[x], d[x - 1] + 1)`` forward, then the same backward -- the exact 1-D L1
-    transform of the line's costs (on the first axis, costs 0 / :data:`INF`: the
-    distance to the line's nearest background element, for any metric). ``last``:
-    :data:`INF` (no background anywhere) becomes SciPy's -1."""
+def first_scan(in_dtype: np.dtype, last: bool):
+    """``(a, d, zero)``: the first separable pass, along the contiguous axis, every line
+    a thread: ``d`` = the distance to the line's nearest background element (``a ==
+    zero``), :data:`INF` where the line has none (``last``: SciPy's -1 there, the image
+    being 1-D)."""
+    t_in = ti_dtype(np.dtype(in_dtype))
+    nonzero = nonzero_func(np.dtype(in_dtype))
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), d: ND3(dtype=ti.i32), zero: t_in):
+        n = a.shape[2]
+        for i, j in ti.ndrange(a.shape[0], a.shape[1]):
+            run = INF
+            for k in range(n):
+                run = ti.select(nonzero(a[i, j, k], zero), ti.min(run + 1, INF), 0)
+                d[i, j, k] = run
+            run = INF
+            for r in range(n):
+                k = n - 1 - r
+                run = ti.min(d[i, j, k], run + 1)
+                if ti.static(last):
+                    d[i, j, k] = ti.select(run >= INF, -1, run)
+                else:
+                    d[i, j, k] = run
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def line_scan(ndim: int, ax: int, last: bool, block: int):
+    """``(d,)``: in place along logical axis ``ax``: ``d[x] = min(d[x], d[x - 1] + 1)``
+    forward, then the same backward -- the exact 1-D L1 transform of the line's costs
+    (on the first axis, costs 0 / :data:`INF`: the distance to the line's nearest
+    background element, for any metric). ``last``: :data:`INF` (no background
+    anywhere) becomes SciPy's -1.
+
+    A thread walks ``block`` neighbouring lines at once when ``ax`` is not the
+    contiguous axis, the contiguous one innermost (on the CPU: every step reads whole
+    cache lines; ``block=1`` on GPUs, where neighbouring threads read neighbouring
+    elements); along the contiguous axis every line is a thread."""
     bax, (oa, ob) = _axes(ndim, ax)
     cell = _cell_func(bax)
+    width = block if bax != 2 else 1
+
+    @ti.func
+    def put(d: ti.template(), e, v):
+        if ti.static(last):
+            d[e] = ti.select(v >= INF, -1, v)
+        else:
+            d[e] = v
 
     @ti.kernel
     def kern(d: ND3(dtype=ti.i32)):
         n = d.shape[bax]
-        for p, q in ti.ndrange(d.shape[oa], d.shape[ob]):
-            run = INF
-            for ii in range(n):
-                e = cell(p, q, ii)
-                run = ti.min(d[e], run + 1)
-                d[e] = run
-            run = INF
-            for r in range(n):
-                e = cell(p, q, n - 1 - r)
-                run = ti.min(d[e], run + 1)
-                if ti.static(last):
-                    d[e] = ti.select(run >= INF, -1, run)
-                else:
-                    d[e] = run
+        nq = d.shape[ob]
+        for p, qb in ti.ndrange(d.shape[oa], (nq + width - 1) // width):
+            for ii in range(1, n):
+                for t in range(width):
+                    q = qb * width + t
+                    if q < nq:
+                        e = cell(p, q, ii)
+                        d[e] = ti.min(d[e], d[cell(p, q, ii - 1)] + 1)
+            for t in range(width):
+                q = qb * width + t
+                if q < nq:
+                    e = cell(p, q, n - 1)
+                    put(d, e, d[e])
+            for r in range(1, n):
+                ii = n - 1 - r
+                for t in range(width):
+                    q = qb * width + t
+                    if q < nq:
+                        e = cell(p, q, ii)
+                        nb = d[cell(p, q, ii + 1)]
+                        nb = ti.select(nb < 0, INF, nb)  # already -1 (``last``): none
+                        put(d, e, ti.min(d[e], nb + 1))
     return kern
 
 
