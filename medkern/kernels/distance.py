@@ -23,8 +23,12 @@ site's cost is its distance, over the other axes, to its feature.
   2**53, so the features equal SciPy's exactly, ties included; with sampling they do
   on the CPU arch (GPU compilers could fuse products into sums: every product goes
   through the rounding barrier of :mod:`medkern.kernels.dsl`).
-* Taxicab / chessboard (:func:`chamfer_pass`): Meijster, Roerdink and Hesselink's
-  lower-envelope pass (2000) for the L1 and L-infinity metrics on integers.
+* Chamfer (``distance_transform_cdt``): SciPy's two raster sweeps themselves
+  (:func:`cdt_sweep`, serial: every element depends on the one visited before), for
+  its indices and any structure; the taxicab / chessboard distances alone by
+  separable passes on the distances (:func:`first_scan`, then :func:`line_scan` --
+  L1 -- or :func:`linf_pass`, Meijster, Roerdink and Hesselink's lower envelope for
+  L-infinity), lines in parallel.
 
 A line without any site is copied through unchanged (SciPy leaves it alone): after the
 last pass only an image with no background at all has elements without a feature

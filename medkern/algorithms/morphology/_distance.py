@@ -10,16 +10,17 @@ data stays on the device between passes.
   the algorithm SciPy runs -- with SciPy's pass order, tie rules and float64
   operations, so the indices equal SciPy's everywhere (ties included: exactly without
   ``sampling``, where all arithmetic is on integers; on the CPU arch with it).
-* :func:`distance_transform_cdt`: SciPy runs a two-pass chamfer with the metric's
-  ``3 x ... x 3`` structure; for the cross (``taxicab``) and the full box
-  (``chessboard``) that is the exact L1 / L-infinity distance on the unobstructed grid,
-  which medkern computes with Meijster's separable lower envelopes.
+* :func:`distance_transform_cdt`: SciPy's two chamfer sweeps with the metric's
+  ``3 x ... x 3`` structure, run as SciPy runs them (serial) where its indices or an
+  arbitrary structure are asked for; the taxicab / chessboard distances alone by
+  separable passes on the distances (lines in parallel; for chessboard on the CPU arch
+  the sweeps, which are faster there).
 * :func:`distance_transform_bf`: SciPy's brute force itself, on the device: every
   foreground element against every border background element, in parallel, with
   SciPy's arithmetic and tie rule (indices identical).
 
-Where several background elements are nearest, ``cdt`` may report another one of
-them than SciPy does (the distances are the same); see its Notes.
+Distances and indices equal SciPy's everywhere, ties included (for ``edt`` with
+``sampling`` on the CPU arch; see its Notes).
 """
 from __future__ import annotations
 
@@ -115,25 +116,19 @@ def _pack(result: list) -> Any:
 
 
 # --------------------------------------------------------------------------- the transform
-def _features(job: Job, metric: str, weights: list[float] | None) -> Any:
+def _features(job: Job, weights: list[float] | None) -> Any:
     """The feature transform of the job's input (a leased int32 buffer in the component
-    layout, ``(ndim,) + shape``): ``metric`` ``"euclidean"``, ``"taxicab"`` or
-    ``"chessboard"``."""
+    layout, ``(ndim,) + shape``) by the Euclidean passes."""
     ndim, shape = job.ndim, job.shape
     comp = arrays.component_shape3(ndim, shape)
     a = arrays.empty_buffer(comp, np.dtype(np.int32))
     b = arrays.empty_buffer(comp, np.dtype(np.int32))
     scratch = [arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))]
-    if metric != "euclidean":
-        scratch.append(arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32)))
     w3 = [float(v) for v in (weights or [1.0] * ndim)] + [1.0] * (3 - ndim)
     try:
         job.launch(kd.init(job.in_dtype, ndim), job.src, a, job.in_dtype.type(0))
         for ax in range(ndim):
-            if metric == "euclidean":
-                job.launch(kd.edt_pass(ndim, ax), a, b, scratch[0], *w3, 0.0, 1)
-            else:
-                job.launch(kd.chamfer_pass(ndim, ax, metric), a, b, *scratch)
+            job.launch(kd.edt_pass(ndim, ax), a, b, scratch[0], *w3, 0.0, 1)
             a, b = b, a
     except BaseException:
         arrays.release_buffer(a)
@@ -149,15 +144,12 @@ def _run(job: Job, metric: str, weights: list[float] | None, kind: str, fill: fl
     """Features -> distances (``kind``, :func:`medkern.kernels.distance.distances`) ->
     the results SciPy returns, written into ``distances`` / ``indices`` where given."""
     ndim = job.ndim
-    ft = _features(job, metric, weights)
+    ft = _features(job, weights)
     w3 = [float(v) for v in (weights or [1.0] * ndim)] + [1.0] * (3 - ndim)
     try:
         if return_distances:
             dbuf = job.buffer()
             job.launch(kd.distances(ndim, kind, job.out_dtype), ft, dbuf, *w3, float(fill), 1)
-        elif kind != "edt":
-            job.launch(kd.fix_missing(ndim, kind in ("taxicab", "chessboard")
-                                      and job.out_dtype == np.int32), ft)
     except BaseException:
         job.discard(ft)
         raise
@@ -408,8 +400,10 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
         1-3 D, any real dtype or bool: nonzero elements are the foreground.
     metric : {'chessboard', 'taxicab', 'cityblock', 'manhattan'} or array_like, optional
         ``'chessboard'`` (L-infinity, the default) or ``'taxicab'`` (L1; ``'cityblock'``
-        and ``'manhattan'`` are its other names), or the structure SciPy builds for
-        them: ``generate_binary_structure(ndim, ndim)`` / ``(ndim, 1)``.
+        and ``'manhattan'`` are its other names), or a structure: an array of the
+        input's rank, size 3 along every axis, nonzero = a step of the metric
+        (``generate_binary_structure(ndim, ndim)`` / ``(ndim, 1)`` are the two named
+        ones).
     return_distances, return_indices : bool, optional
         What to return (default: the distances only).
     distances : ndarray or DeviceArray, optional
@@ -420,33 +414,42 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
     Returns
     -------
     distances : ndarray, DeviceArray or Volume
-        int32; -1 everywhere when the input has no background (SciPy's value).
+        int32; -1 where no background element is reached (everywhere when the input
+        has none; with some structures elsewhere too: SciPy's value).
     indices : ndarray or DeviceArray
-        int32 ``(ndim,) + shape``, a nearest background element of each element (the
-        element itself where there is no background).
+        int32 ``(ndim,) + shape``: the background element each element's distance was
+        propagated from (the element itself where none is reached).
 
     Raises
     ------
     ValueError
         Unknown ``metric`` name, a structure not of size 3 or of another rank,
         ``distances``/``indices`` of the wrong shape or dtype (SciPy's class there).
-    NotImplementedError
-        A structure other than the taxicab or chessboard one.
+    TypeError
+        A structure that is not boolean or numeric.
     ArgumentError
         Both ``return_*`` False, or an output given with its ``return_*`` False.
 
     Notes
     -----
-    Reference: ``scipy.ndimage.distance_transform_cdt``. SciPy runs a forward and a
-    backward chamfer sweep with the metric's structure; for these two structures that
-    is the exact L1 / L-infinity distance on the grid (each step of a shortest path is
-    a structure offset), which medkern computes with one separable pass per axis
-    (Meijster, Roerdink and Hesselink 2000: the lower envelope of the line's cost
-    functions, every line in parallel), so the distances equal SciPy's. Where several
-    background elements are at the same distance the index may name another of them
-    than SciPy's sweep order picks (SciPy's choice depends on its raster order; medkern
-    keeps, along each line, the envelope's site). Any other structure raises
-    ``NotImplementedError`` (SciPy accepts any ``3 x ... x 3`` array).
+    Reference: ``scipy.ndimage.distance_transform_cdt``, a forward and a backward
+    raster sweep over the image (``NI_DistanceTransformOnePass``): each foreground
+    element takes one more than the smallest distance among its already visited
+    neighbours -- the structure's half before its centre, in the structure's raster
+    order, the first on a tie, only if strictly below its own -- and that neighbour's
+    index. Where indices are asked for, or the structure is not the taxicab or
+    chessboard one (only its half before the centre counts), medkern runs these two
+    sweeps exactly as SciPy does, so distances and indices equal SciPy's, ties
+    included. Every element depends on the one visited before it: those sweeps run
+    serially (one thread), which is fine on the CPU arch and slow on GPUs.
+    The distances alone with the taxicab or chessboard structure are the exact L1 /
+    L-infinity distance on the grid; medkern computes them with separable passes
+    (the 1-D distance along the contiguous axis, then per axis two scans -- L1 -- or
+    Meijster, Roerdink and Hesselink's lower envelope -- L-infinity, 2000), every line
+    in parallel -- on the CPU arch chessboard by the two sweeps, faster there.
+    SciPy reads a non-boolean structure's *bytes* as booleans (scipy#17381: an int or
+    float array gives another structure than its nonzero pattern); medkern uses the
+    nonzero pattern. Empty and 0-d inputs are refused with a ``ValueError``.
 
     Examples
     --------
@@ -459,6 +462,9 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
            [2, 2, 2, 3, 4]], dtype=int32)
     >>> mm.distance_transform_cdt(a, metric="taxicab")[2]
     array([2, 3, 4, 5, 6], dtype=int32)
+    >>> d, idx = mm.distance_transform_cdt(a, return_indices=True)
+    >>> idx[:, 2, 4]  # the background element at row 0, column 0
+    array([0, 0], dtype=int32)
     """
     _arg_check(distances, indices, return_distances, return_indices)
     job = _job(input, np.int32)
