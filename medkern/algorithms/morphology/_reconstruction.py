@@ -305,9 +305,10 @@ def _neighbourhood(footprint: Any, connectivity: Any, ndim: int) -> np.ndarray:
         return ndi.generate_binary_structure(ndim, c)
     fp = np.asarray(footprint, dtype=bool)
     if fp.ndim != ndim:
-        raise ValueError(f"footprint must have {ndim} dimensions like image, got {fp.ndim}")
+        raise ValueError(f"footprint: its number of dimensions ({fp.ndim}) must be the "
+                         f"image's ({ndim})")
     if any(s != 3 for s in fp.shape):
-        raise ValueError("footprint must be of size 3 in every dimension")
+        raise ValueError(f"footprint: every dimension size must be 3, got {fp.shape}")
     return fp
 
 
@@ -489,20 +490,22 @@ def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int 
         res = host.copy()
     if min_size is DEPRECATED and max_size == 0:
         return rewrap(res) if out is None else res
-    if host.dtype == np.bool_:
+    # scikit-image decides by the result's dtype: a bool ``out`` means components of
+    # ``ar``'s nonzero elements, anything else reads the result itself as labels
+    if res.dtype == np.bool_:
         from ..segmentation import label
         c = int(connectivity)
         if not 1 <= c <= max(host.ndim, 1):
             raise ValueError(f"connectivity must be between 1 and {host.ndim}, got {c}")
         ccs = np.asarray(label(host, ndi.generate_binary_structure(host.ndim, c))[0])
     else:
-        ccs = host
+        ccs = res
     try:
         sizes = np.bincount(ccs.ravel())
     except ValueError:
         raise ValueError("Negative value labels are not supported. Try relabeling the input "
                          "with `scipy.ndimage.label` or `skimage.morphology.label`.") from None
-    if len(sizes) == 2 and host.dtype != np.bool_:
+    if len(sizes) == 2 and res.dtype != np.bool_:
         warnings.warn("Only one label was provided to `remove_small_objects`. Did you mean "
                       "to use a boolean array?", UserWarning, stacklevel=2)
     too_small = sizes < min_size if min_size is not DEPRECATED else sizes <= max_size
