@@ -42,6 +42,16 @@ def test_identical_without_ties(shape, line):
                                       sk_watershed(img, markers, watershed_line=line))
 
 
+@pytest.mark.parametrize("compactness", [0.01, 1.0])
+def test_compact_watershed_like_skimage(compactness):
+    for shape, conn in (((23, 31), 2), ((9, 11, 13), 1)):
+        img = np.random.default_rng(conn).random(shape)
+        mk = _markers(shape, 6, conn)
+        np.testing.assert_array_equal(
+            watershed(img, mk, connectivity=conn, compactness=compactness),
+            sk_watershed(img, mk, connectivity=conn, compactness=compactness))
+
+
 def test_marker_above_its_neighbours_floods_late():
     # scikit-image pushes a marker at its own value: a high marker starts late
     img = np.array([[9, 0, 0, 0, 1.0]])
@@ -105,8 +115,6 @@ def test_bad_input_names_the_parameter():
         watershed(img, mk, mask=np.ones((6, 6), bool))
     with pytest.raises(ValueError, match="compactness"):
         watershed(img, mk, compactness=-1)
-    with pytest.raises(NotImplementedError, match="compactness"):
-        watershed(img, mk, compactness=0.5)
     with pytest.raises(TypeError, match="markers"):
         watershed(img, mk.astype(float))
     with pytest.raises(ValueError, match="connectivity"):

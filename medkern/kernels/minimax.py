@@ -416,3 +416,114 @@ def keep_by_table(lab_dtype: np.dtype, src_dtype: np.dtype):
         for i, j, l in lab:
             out[i, j, l] = ti.select(keep[ti.cast(lab[i, j, l], ti.i64)] != 0, src[i, j, l], zero)
     return kern
+
+
+@ti.func
+def _smaller(hv: ti.template(), ha: ti.template(), a, b):
+    """Heap order of entries a, b: value, then age (scikit-image's ``smaller``)."""
+    return ti.cast(hv[a] < hv[b], ti.i32) | (ti.cast(hv[a] == hv[b], ti.i32)
+                                              & ti.cast(ha[a] < ha[b], ti.i32))
+
+
+@ti.func
+def _swap(hv: ti.template(), ha: ti.template(), hx: ti.template(), hs: ti.template(), a, b):
+    hv[a], hv[b] = hv[b], hv[a]
+    ha[a], ha[b] = ha[b], ha[a]
+    hx[a], hx[b] = hx[b], hx[a]
+    hs[a], hs[b] = hs[b], hs[a]
+
+
+@functools.lru_cache(maxsize=None)
+def compact_flood():
+    """``(offs, g, S, hv, ha, hx, hs, compactness, markers_flat, n_markers, out_flag)``: the
+    compact watershed as scikit-image runs it -- one priority queue, on one thread.
+
+    The compact flood's cost depends on the source marker (``value + compactness *
+    distance``), so it is no relaxation (a parallel fixed point keeps sources the queue has
+    abandoned); this kernel is the queue itself: a binary heap ordered by (value, age) with
+    scikit-image's sift rules, markers pushed first in raster order (``markers_flat``, their
+    flat positions) at their own value, neighbours visited in ``offs`` order (nearest first),
+    an element labelled when it first comes off the heap. ``g`` is the image (+inf outside
+    the mask), ``S`` the sources (NONE where unlabelled, markers their own position). The heap
+    arrays need room for every push (``out_flag[0]`` = 1 if they overflowed)."""
+
+    @ti.kernel
+    def kern(offs: ND1(dtype=ti.i32), g: ND3(dtype=ti.f64), S: ND3(dtype=ti.i32),
+             hv: ND1(dtype=ti.f64), ha: ND1(dtype=ti.i64), hx: ND1(dtype=ti.i32),
+             hs: ND1(dtype=ti.i32), compactness: ti.f64, markers_flat: ND1(dtype=ti.i32),
+             n_markers: ti.i32, out_flag: ND1(dtype=ti.i32)):
+        ti.loop_config(serialize=True)
+        for _ in range(1):
+            dims = ti.Vector([g.shape[0], g.shape[1], g.shape[2]])
+            cap = hv.shape[0]
+            n = 0
+            age = ti.i64(1)
+            for m in range(n_markers):
+                f = markers_flat[m]
+                c = ti.Vector([f // (dims[1] * dims[2]), (f // dims[2]) % dims[1], f % dims[2]])
+                # push (value, age 0, f, f) and sift up
+                child = n
+                hv[child] = g[c[0], c[1], c[2]]
+                ha[child] = ti.i64(0)
+                hx[child] = f
+                hs[child] = f
+                n += 1
+                while child > 0:
+                    parent = (child + 1) // 2 - 1
+                    if _smaller(hv, ha, child, parent) != 0:
+                        _swap(hv, ha, hx, hs, parent, child)
+                        child = parent
+                    else:
+                        break
+            while n > 0:
+                ev, ex, es = hv[0], hx[0], hs[0]
+                n -= 1
+                if n > 0:
+                    _swap(hv, ha, hx, hs, 0, n)
+                    i = 0
+                    while True:
+                        small = i
+                        l = 2 * i + 1
+                        r = 2 * i + 2
+                        if l >= n:
+                            break
+                        if _smaller(hv, ha, l, i) != 0:
+                            small = l
+                        if r < n and _smaller(hv, ha, r, small) != 0:
+                            small = r
+                        if small == i:
+                            break
+                        _swap(hv, ha, hx, hs, i, small)
+                        i = small
+                x = ti.Vector([ex // (dims[1] * dims[2]), (ex // dims[2]) % dims[1], ex % dims[2]])
+                done = S[x[0], x[1], x[2]] != NONE and ex != es
+                if not done:
+                    S[x[0], x[1], x[2]] = es
+                    sc = ti.Vector([es // (dims[1] * dims[2]), (es // dims[2]) % dims[1],
+                                    es % dims[2]])
+                    for k in range(offs.shape[0] // 3):
+                        y = x + _offset(offs, k)
+                        if _inside(y, dims) and g[y[0], y[1], y[2]] < ti.math.inf \
+                                and S[y[0], y[1], y[2]] == NONE:
+                            age += 1
+                            d = ti.cast(y - sc, ti.f64)
+                            v = g[y[0], y[1], y[2]] + compactness * ti.sqrt(d.dot(d))
+                            if v < ev:
+                                v = ev
+                            if n >= cap:
+                                out_flag[0] = 1
+                            else:
+                                child = n
+                                hv[child] = v
+                                ha[child] = age
+                                hx[child] = (y[0] * dims[1] + y[1]) * dims[2] + y[2]
+                                hs[child] = es
+                                n += 1
+                                while child > 0:
+                                    parent = (child + 1) // 2 - 1
+                                    if _smaller(hv, ha, child, parent) != 0:
+                                        _swap(hv, ha, hx, hs, parent, child)
+                                        child = parent
+                                    else:
+                                        break
+    return kern

@@ -33,12 +33,6 @@ DEVIATIONS: list[Deviation] = [
               "and CuPy users need); SciPy refuses float16 with RuntimeError"),
     Deviation("skimage/filters/test_gaussian", "test_4d_ok*", _FOUR_D),
     # issue 11
-    *[Deviation("skimage/segmentation/test_watershed", t,
-                "compactness > 0 (the compact watershed) is not implemented: its cost depends "
-                "on the source marker, so it is no relaxation, and a parallel fixed point keeps "
-                "sources scikit-image's queue abandoned (up to 40% of labels differed); medkern "
-                "raises NotImplementedError instead of a different answer")
-      for t in ("test_compact_watershed", "test_connectivity", "test_numeric_seed_watershed")],
     Deviation("skimage/feature/test_peak", "TestPeakLocalMax::test_4D", _FOUR_D),
     *[Deviation("skimage/morphology/test_misc", t,
                 "the harness counts calls through a wrapper, one more stack frame between the "
