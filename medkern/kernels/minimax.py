@@ -73,7 +73,8 @@ def _walker(update):
 
     @ti.func
     def walk(offs: ti.template(), dims, flag: ti.template(), stamp, a0: ti.template(),
-             a1: ti.template(), a2: ti.template(), a3: ti.template()):
+             a1: ti.template(), a2: ti.template(), a3: ti.template(), a4: ti.template(),
+             a5: ti.template()):
         for p in ti.static(range(len(PLAN))):
             a, step = ti.static(PLAN[p][0], PLAN[p][1])
             b, c = ti.static(_others(PLAN[p][0]))
@@ -87,7 +88,7 @@ def _walker(update):
                         x[a] = s
                     else:
                         x[a] = dims[a] - 1 - s
-                    changed |= update(x, offs, a, step, dims, a0, a1, a2, a3)
+                    changed |= update(x, offs, a, step, dims, a0, a1, a2, a3, a4, a5)
                 if changed != 0:
                     mark(flag, stamp)
     return walk
@@ -95,7 +96,8 @@ def _walker(update):
 
 @ti.func
 def _floor_update(x, offs: ti.template(), a: ti.template(), step: ti.template(), dims,
-                  T: ti.template(), g: ti.template(), a2: ti.template(), a3: ti.template()):
+                  T: ti.template(), g: ti.template(), a2: ti.template(), a3: ti.template(),
+                  a4: ti.template(), a5: ti.template()):
     t = T[x[0], x[1], x[2]]
     gq = g[x[0], x[1], x[2]]
     best = t
@@ -125,7 +127,7 @@ def floor_sweep():
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), g: ND3(dtype=ti.f64),
              flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, g, T, T)
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, g, T, T, T, T)
     return kern
 
 
@@ -136,7 +138,8 @@ def _flat(x, n1, n2):
 
 @ti.func
 def _depth_update(x, offs: ti.template(), a: ti.template(), step: ti.template(), dims,
-                  T: ti.template(), D: ti.template(), S: ti.template(), a3: ti.template()):
+                  T: ti.template(), D: ti.template(), S: ti.template(), a3: ti.template(),
+                  a4: ti.template(), a5: ti.template()):
     """Breadth-first depth inside a flooding level: 0 where the element is entered from a
     lower level (or is a marker), else 1 + the least depth of its same-level neighbours --
     scikit-image's heap pops one level in push order (age), which is this order."""
@@ -169,63 +172,120 @@ def depth_sweep():
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
              S: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, S)
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, S, S, S)
     return kern
 
 
-@ti.func
-def _source_update(x, offs: ti.template(), a: ti.template(), step: ti.template(), dims,
-                   T: ti.template(), D: ti.template(), S: ti.template(), a3: ti.template()):
-    """The element's pusher -- the neighbour the queue pops first -- is the one of least
-    (level, depth) among *all* its neighbours; of equal ones, the least source (the marker
-    first in raster order) stands for the rest of the queue's order. Pushers are fixed once
-    T and D are, so the least source over them only decreases: a relaxation."""
-    r = 0
-    s = S[x[0], x[1], x[2]]
-    if s != _flat(x, dims[1], dims[2]) and T[x[0], x[1], x[2]] < ti.math.inf:
-        bt = ti.f64(ti.math.inf)  # typed: a bare literal would make bt f32
-        bd = FAR
-        bs = NONE
-        for k in range(offs.shape[0] // 3):
-            y = x + _offset(offs, k)
-            if _inside(y, dims):
-                tn = T[y[0], y[1], y[2]]
-                dn = D[y[0], y[1], y[2]]
-                sn = S[y[0], y[1], y[2]]
-                if tn < bt or (tn == bt and dn < bd):
-                    bt = tn
-                    bd = dn
-                    bs = sn
-                elif tn == bt and dn == bd:
-                    bs = ti.min(bs, sn)
-        if bs < s:
-            S[x[0], x[1], x[2]] = bs
-            r = 1
-    return r
+def _order_update(phase: int):
+    """The tie-break relaxations, all over *every* neighbour. The queue pops an element
+    when its first-popped neighbour (its *pusher*) pushed it, so the pop order is the
+    lexicographic key K(q) = (T, D, K(pusher)): within a level breadth first (D), then by
+    where the flood entered the level -- the (level, depth) of the pusher of the level's rim
+    element (ET, ED) -- and last by the source marker (S, first in raster order), which stands
+    for the deeper, older entries. The pushers of q are its neighbours of least (T, D); the
+    least of them by (ET, ED, S) gives q its values: a rim (D = 0) takes the pusher's own
+    (T, D) as (ET, ED), an inner element its pusher's (ET, ED); both take its S.
+
+    ``phase`` 0 relaxes ET (float64), 1 ED (int32), 2 S (int32), each after the previous one
+    settled, so each is a single word that only decreases: no torn pairs."""
+
+    @ti.func
+    def update(x, offs: ti.template(), a: ti.template(), step: ti.template(), dims,
+               T: ti.template(), D: ti.template(), S: ti.template(), ET: ti.template(),
+               ED: ti.template(), a5: ti.template()):
+        r = 0
+        me = S[x[0], x[1], x[2]]
+        if me != _flat(x, dims[1], dims[2]) and T[x[0], x[1], x[2]] < ti.math.inf:
+            bt = ti.f64(ti.math.inf)  # typed: a bare literal would make bt f32
+            bd = FAR
+            be = ti.f64(ti.math.inf)
+            bed = FAR
+            bs = NONE
+            for k in range(offs.shape[0] // 3):
+                y = x + _offset(offs, k)
+                if _inside(y, dims):
+                    tn = T[y[0], y[1], y[2]]
+                    dn = D[y[0], y[1], y[2]]
+                    en = ET[y[0], y[1], y[2]]
+                    edn = FAR
+                    sn = NONE
+                    if ti.static(phase >= 1):
+                        edn = ED[y[0], y[1], y[2]]
+                    if ti.static(phase >= 2):
+                        sn = S[y[0], y[1], y[2]]
+                    better = ti.cast(tn < bt, ti.i32) | (ti.cast(tn == bt, ti.i32) & (
+                        ti.cast(dn < bd, ti.i32) | (ti.cast(dn == bd, ti.i32) & (
+                            ti.cast(en < be, ti.i32) | (ti.cast(en == be, ti.i32) & (
+                                ti.cast(edn < bed, ti.i32) | (ti.cast(edn == bed, ti.i32)
+                                                             & ti.cast(sn < bs, ti.i32))))))))
+                    if better != 0:
+                        bt, bd, be, bed, bs = tn, dn, en, edn, sn
+            rim = D[x[0], x[1], x[2]] == 0
+            if ti.static(phase == 0):
+                cand = be
+                if rim:
+                    cand = bt
+                if cand < ET[x[0], x[1], x[2]]:
+                    ET[x[0], x[1], x[2]] = cand
+                    r = 1
+            if ti.static(phase == 1):
+                cand = bed
+                if rim:
+                    cand = bd
+                if cand < ED[x[0], x[1], x[2]]:
+                    ED[x[0], x[1], x[2]] = cand
+                    r = 1
+            if ti.static(phase == 2):
+                if bs < me:
+                    S[x[0], x[1], x[2]] = bs
+                    r = 1
+        return r
+    return update
 
 
 @functools.lru_cache(maxsize=None)
-def source_sweep():
-    """``(offs, T, D, S, flag, stamp)``: one sweep of the watershed's source relaxation."""
-    walk = _walker(_source_update)
+def order_sweep(phase: int):
+    """``(offs, T, D, S, ET, ED, flag, stamp)``: one sweep of tie-break relaxation ``phase``
+    (0: ET, 1: ED, 2: S; see :func:`_order_update`)."""
+    walk = _walker(_order_update(phase))
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
-             S: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, S)
+             S: ND3(dtype=ti.i32), ET: ND3(dtype=ti.f64), ED: ND3(dtype=ti.i32),
+             flag: ND1(dtype=ti.i32), stamp: ti.i32):
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, ET,
+             ED, ED)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def order_init():
+    """``(S, ET, ED)``: the tie-break keys' start: markers (S = their own position) at
+    (-inf, 0), everything else at (+inf, FAR)."""
+
+    @ti.kernel
+    def kern(S: ND3(dtype=ti.i32), ET: ND3(dtype=ti.f64), ED: ND3(dtype=ti.i32)):
+        n1, n2 = S.shape[1], S.shape[2]
+        for i, j, l in S:
+            m = S[i, j, l] == (i * n1 + j) * n2 + l
+            ET[i, j, l] = ti.select(m, -ti.math.inf, ti.math.inf)
+            ED[i, j, l] = ti.select(m, 0, FAR)
     return kern
 
 
 @ti.func
-def _before(ta, da, sa, tb, db, sb):
-    """1 if key (ta, da, sa) comes strictly before (tb, db, sb)."""
+def _before(ta, da, ea, eda, sa, tb, db, eb, edb, sb):
+    """1 if key (ta, da, ea, eda, sa) comes strictly before (tb, db, eb, edb, sb)."""
     return ti.cast(ta < tb, ti.i32) | (ti.cast(ta == tb, ti.i32) & (
-        ti.cast(da < db, ti.i32) | (ti.cast(da == db, ti.i32) & ti.cast(sa < sb, ti.i32))))
+        ti.cast(da < db, ti.i32) | (ti.cast(da == db, ti.i32) & (
+            ti.cast(ea < eb, ti.i32) | (ti.cast(ea == eb, ti.i32) & (
+                ti.cast(eda < edb, ti.i32) | (ti.cast(eda == edb, ti.i32)
+                                              & ti.cast(sa < sb, ti.i32))))))))
 
 
 @functools.lru_cache(maxsize=None)
 def line_sweep(lab_dtype: np.dtype):
-    """``(offs, T, D, S, L, line, flag, stamp)``: one sweep of the watershed line over the
+    """``(offs, T, D, S, ET, ED, L, line, flag, stamp)``: one sweep of the watershed line over the
     footprint's offsets ``offs``. An element is on the line (``line`` = 1) when, as
     scikit-image's flood pops it, a neighbour already carries another label: a neighbour
     popped before it (smaller key) that is not on the line itself, or a marker not popped
@@ -235,8 +295,9 @@ def line_sweep(lab_dtype: np.dtype):
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
-             S: ND3(dtype=ti.i32), L: ND3(dtype=t_lab), line: ND3(dtype=ti.i32),
-             flag: ND1(dtype=ti.i32), stamp: ti.i32):
+             S: ND3(dtype=ti.i32), ET: ND3(dtype=ti.f64), ED: ND3(dtype=ti.i32),
+             L: ND3(dtype=t_lab), line: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32),
+             stamp: ti.i32):
         dims = ti.Vector([T.shape[0], T.shape[1], T.shape[2]])
         for i, j, l in ti.ndrange(dims[0], dims[1], dims[2]):
             x = ti.Vector([i, j, l])
@@ -244,13 +305,15 @@ def line_sweep(lab_dtype: np.dtype):
             new = 0
             if lab != 0:
                 t, d, s = T[i, j, l], D[i, j, l], S[i, j, l]
+                e, ed = ET[i, j, l], ED[i, j, l]
                 for k in range(offs.shape[0] // 3):
                     y = x + _offset(offs, k)
                     if _inside(y, dims):
                         ln = L[y[0], y[1], y[2]]
                         if ln != 0 and ln != lab:
                             tn, dn, sn = T[y[0], y[1], y[2]], D[y[0], y[1], y[2]], S[y[0], y[1], y[2]]
-                            earlier = _before(tn, dn, sn, t, d, s)
+                            earlier = _before(tn, dn, ET[y[0], y[1], y[2]], ED[y[0], y[1], y[2]],
+                                              sn, t, d, e, ed, s)
                             if earlier != 0 and line[y[0], y[1], y[2]] == 0:
                                 new = 1
                             is_marker = ti.cast(sn == _flat(y, dims[1], dims[2]), ti.i32)

@@ -220,9 +220,10 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
         kbuf, _ = job.second(host_mask.view(np.uint8), "mask", dtypes=[np.dtype(np.uint8)])
     else:
         kbuf = None  # the init kernel then reads no mask: a 1-element stand-in
-    g, T, D, S, line = (job.buffer(np.float64), job.buffer(np.float64), job.buffer(np.int32),
-                        job.buffer(np.int32), job.buffer(np.int32))
-    held = [g, T, D, S, line]
+    g, T, ET = job.buffer(np.float64), job.buffer(np.float64), job.buffer(np.float64)
+    D, S, ED, line = (job.buffer(np.int32), job.buffer(np.int32), job.buffer(np.int32),
+                      job.buffer(np.int32))
+    held = [g, T, D, S, ET, ED, line]
     if kbuf is None:
         held.append(arrays.empty_buffer((1, 1, 1), np.dtype(np.uint8)))
     try:
@@ -231,17 +232,18 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
         if c > 0:
             _compact(fp, center, m, host_mask, g, S, c)
         else:
-            for kern, state in ((minimax.floor_sweep(), (T, g)),
-                                (minimax.depth_sweep(), (T, D, S)),
-                                (minimax.source_sweep(), (T, D, S))):
-                relax(kern, pull, *state, name="watershed")
+            relax(minimax.floor_sweep(), pull, T, g, name="watershed")
+            relax(minimax.depth_sweep(), pull, T, D, S, name="watershed")
+            Job.launch(minimax.order_init(), S, ET, ED)
+            for phase in range(3):
+                relax(minimax.order_sweep(phase), pull, T, D, S, ET, ED, name="watershed")
         out = job.buffer()
         wsl = bool(watershed_line) and bool(pull) and c == 0
         Job.launch(minimax.watershed_labels(m_dt), S, mbuf, line, out, 0, m_dt.type(0))
         if wsl:
             # the line looks at p + o, the footprint's own offsets
             relax(minimax.line_sweep(m_dt), offsets3(footprint_offsets(fp, center)), T, D, S,
-                  out, line, name="watershed line")
+                  ET, ED, out, line, name="watershed line")
             labs = job.buffer()
             held.append(labs)
             Job.launch(minimax.watershed_labels(m_dt), S, mbuf, line, labs, 1, m_dt.type(0))
