@@ -12,4 +12,16 @@ One private module per algorithm family, as scikit-image lays out an area:
 - :mod:`._reconstruction` -- scikit-image's ``reconstruction``, ``h_maxima``/``h_minima``,
   ``local_maxima``/``local_minima``, ``remove_small_objects``/``remove_small_holes``.
 """
-__all__: list[str] = []
+from ._binary import (binary_closing, binary_dilation, binary_erosion, binary_fill_holes,
+                      binary_hit_or_miss, binary_opening, binary_propagation,
+                      generate_binary_structure, iterate_structure)
+from ._grey import (black_tophat, grey_closing, grey_dilation, grey_erosion, grey_opening,
+                    morphological_gradient, morphological_laplace, white_tophat)
+
+__all__: list[str] = [
+    "binary_erosion", "binary_dilation", "binary_opening", "binary_closing",
+    "binary_hit_or_miss", "binary_propagation", "binary_fill_holes",
+    "generate_binary_structure", "iterate_structure",
+    "grey_erosion", "grey_dilation", "grey_opening", "grey_closing",
+    "morphological_gradient", "morphological_laplace", "white_tophat", "black_tophat",
+]
