@@ -203,6 +203,7 @@ def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.d
     cv_in = converter(np.dtype(np.float64), in_dtype)
     less = nan_last_less(np.dtype(np.float64))
     imap = index_map(mode)
+    unsigned = out_dtype.kind == "u"
 
     @ti.func
     def tap(a: ti.template(), taps: ti.template(), w: ti.template(), i, j, l, n0, n1, n2,
@@ -250,6 +251,11 @@ def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.d
                 res = fold(a, taps, w, i, j, l, n0, n1, n2, cvc, True)
             else:
                 res = fold(a, taps, w, i, j, l, n0, n1, n2, cvc, False)
+            if ti.static(unsigned):
+                # SciPy's structure path stores a negative result as 0 in an unsigned
+                # output (observed; positive overflow wraps as every C cast here)
+                if res < 0.0:
+                    res = 0.0
             out[i, j, l] = conv(res)
     return kern
 

@@ -742,3 +742,28 @@ def iterate_structure(structure: Any, iterations: int, origin: Any = None) -> An
         return out
     o = checks.per_axis(origin, s.ndim, "origin")
     return out, [it * v for v in o]
+
+
+# --------------------------------------------------------------------------- registry
+#: Foreground fractions of the parity masks, picked by the case's seed.
+DENSITIES = (0.1, 0.5, 0.9)
+
+
+def _mask_input(shape: tuple, dtype: Any, seed: int) -> np.ndarray:
+    from ...sample_data import binary_mask
+    return binary_mask(shape, DENSITIES[seed % len(DENSITIES)], seed=seed, dtype=dtype)
+
+
+_FULL = {"_2d": np.ones((3, 3), bool), "_3d": np.ones((3, 3, 3), bool)}
+for _name, _func, _ref, _cases in (
+        ("binary_erosion", binary_erosion, ndi.binary_erosion,
+         ({}, {"structure": _FULL, "iterations": 2}, {"border_value": 1})),
+        ("binary_dilation", binary_dilation, ndi.binary_dilation,
+         ({}, {"structure": _FULL}, {"iterations": 3})),
+        ("binary_opening", binary_opening, ndi.binary_opening, ({}, {"iterations": 2})),
+        ("binary_fill_holes", binary_fill_holes, ndi.binary_fill_holes,
+         ({}, {"structure": _FULL}))):
+    register(Algorithm(
+        name=_name, area="morphology", func=_func, reference=_ref,
+        reference_name=f"scipy.ndimage.{_name}", bench_kwargs={}, cases=_cases,
+        dtypes=("bool",), make_input=_mask_input, prepare=foreground))

@@ -491,3 +491,18 @@ black_tophat.__doc__ = """Black top-hat: the grey closing minus the input.
     >>> int(mm.black_tophat(a, size=(3, 3))[2, 2])
     8
     """
+
+
+# --------------------------------------------------------------------------- registry
+_CROSS = {"_2d": np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool),
+          "_3d": np.array([[[0, 0, 0], [0, 1, 0], [0, 0, 0]], [[0, 1, 0], [1, 1, 1], [0, 1, 0]],
+                           [[0, 0, 0], [0, 1, 0], [0, 0, 0]]], bool)}
+for _name, _func, _ref, _cases in (
+        ("grey_erosion", grey_erosion, ndi.grey_erosion,
+         ({"size": 3}, {"footprint": _CROSS, "mode": "constant", "cval": 5.0})),
+        ("grey_opening", grey_opening, ndi.grey_opening, ({"size": 3}, {"footprint": _CROSS})),
+        ("white_tophat", white_tophat, ndi.white_tophat, ({"size": 3},))):
+    register(Algorithm(
+        name=_name, area="morphology", func=_func, reference=_ref,
+        reference_name=f"scipy.ndimage.{_name}", bench_kwargs={"size": 3}, cases=_cases,
+        dtypes=("uint8", "float32")))
