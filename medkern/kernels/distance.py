@@ -1,0 +1,472 @@
+"""Exact separable distance transforms: feature transforms carried line by line.
+
+Every transform here computes the *feature transform*: for each element, the
+coordinates of a nearest background (zero) element, one int32 component per logical
+axis, stored in the component layout ``(ndim * s0, s1, s2)`` of
+:func:`medkern.arrays.component_shape3` (component ``c`` of point ``(i, j, k)`` at
+``ft[c * s0 + i, j, k]``). Distances are computed from it at the end
+(:func:`distances`), with the reference's arithmetic.
+
+A transform is one pass per logical axis, in axis order; a pass reads the features
+of the previous one (``src``) and writes new ones (``dst``): each *line* along the
+pass's axis is one thread that walks the line serially (lines run in parallel), using
+a scratch buffer of the image's shape as the line's stack (``g``, ``h``). Before pass
+``d`` a feature's components along axes ``>= d`` are still the element's own, so a
+line's candidate *sites* are its elements holding a feature (component 0 >= 0) and a
+site's cost is its distance, over the other axes, to its feature.
+
+* Euclidean (:func:`edt_pass`): Maurer, Qi and Raghavan's Voronoi pass (IEEE PAMI 25,
+  2003) -- the algorithm ``scipy.ndimage.distance_transform_edt`` runs -- with the same
+  removal predicate, the same tie rules (a site tied with its neighbours on the stack is
+  kept; a query keeps the earlier site on a tie) and the same float64 operations,
+  sampling as per-axis weights. Without sampling every quantity is an integer below
+  2**53, so the features equal SciPy's exactly, ties included; with sampling they do
+  on the CPU arch (GPU compilers could fuse products into sums: every product goes
+  through the rounding barrier of :mod:`medkern.kernels.dsl`).
+* Taxicab / chessboard (:func:`chamfer_pass`): Meijster, Roerdink and Hesselink's
+  lower-envelope pass (2000) for the L1 and L-infinity metrics on integers.
+
+A line without any site is copied through unchanged (SciPy leaves it alone): after the
+last pass only an image with no background at all has elements without a feature
+(component 0 = -1), and :func:`distances` gives them each reference's values.
+"""
+import functools
+
+import numpy as np
+import taichi as ti
+
+from ..arrays import ti_dtype
+from .dsl import ND3, _fuses, _rounding_barrier
+from .scan import nonzero_func
+
+#: "No site" cost of the integer passes (far above any distance, far below int32's end).
+INF = 1 << 28
+
+
+def _axes(ndim: int, ax: int):
+    """Buffer axis of logical axis ``ax`` and the two other buffer axes (the line's index)."""
+    bax = ax + 3 - ndim
+    others = tuple(a for a in range(3) if a != bax)
+    return bax, others
+
+
+def _cell_func(bax: int):
+    """``cell(p, q, ii)``: the 3-D index of element ``ii`` of line ``(p, q)`` along ``bax``."""
+    if bax == 0:
+        @ti.func
+        def cell0(p, q, ii):
+            return ti.Vector([ii, p, q])
+        return cell0
+    if bax == 1:
+        @ti.func
+        def cell1(p, q, ii):
+            return ti.Vector([p, ii, q])
+        return cell1
+
+    @ti.func
+    def cell2(p, q, ii):
+        return ti.Vector([p, q, ii])
+    return cell2
+
+
+@functools.lru_cache(maxsize=None)
+def init(in_dtype: np.dtype, ndim: int):
+    """``(a, ft, zero)``: the starting features: a background element (``a == zero``) is
+    its own feature; a foreground one (nonzero, NaN included) gets -1 in component 0 and
+    0 in the others (SciPy's zero-filled feature array). ``zero`` is a run-time 0 of the
+    input's dtype (Mesa's Vulkan miscompiles 64-bit comparisons with constants)."""
+    t_in = ti_dtype(np.dtype(in_dtype))
+    nonzero = nonzero_func(np.dtype(in_dtype))
+    pad = 3 - ndim
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), ft: ND3(dtype=ti.i32), zero: t_in):
+        s0 = a.shape[0]
+        for i, j, k in ti.ndrange(a.shape[0], a.shape[1], a.shape[2]):
+            pos = ti.Vector([i, j, k])
+            fg = nonzero(a[i, j, k], zero)
+            for c in ti.static(range(ndim)):
+                v = pos[pad + c]
+                if ti.static(c == 0):
+                    v = ti.select(fg, -1, v)
+                else:
+                    v = ti.select(fg, 0, v)
+                ft[c * s0 + i, j, k] = v
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def edt_pass(ndim: int, ax: int):
+    """``(src, dst, g, w0, w1, w2, zero, live)``: the Euclidean pass along logical axis
+    ``ax`` (module docstring). ``src``/``dst``: features (component layout); ``g``: int32
+    scratch of the image's 3-D shape (each line's stack); ``w*``: per logical axis
+    weights (sampling; 1.0 where none); ``zero``: a run-time 0.0; ``live``: a run-time 1
+    (the rounding barrier)."""
+    bax, (oa, ob) = _axes(ndim, ax)
+    pad = 3 - ndim
+    cell = _cell_func(bax)
+    keep = _rounding_barrier(_fuses())
+
+    @ti.func
+    def comp(ft: ti.template(), c: ti.template(), s0, e):
+        return ft[c * s0 + e[0], e[1], e[2]]
+
+    @ti.kernel
+    def kern(src: ND3(dtype=ti.i32), dst: ND3(dtype=ti.i32), g: ND3(dtype=ti.i32),
+             w0: ti.f64, w1: ti.f64, w2: ti.f64, zero: ti.f64, live: ti.i32):
+        w = ti.Vector([w0, w1, w2], dt=ti.f64)
+        s0 = g.shape[0]
+        n = g.shape[bax]
+        for p, q in ti.ndrange(g.shape[oa], g.shape[ob]):
+            base = cell(p, q, 0)
+            # 1. the stack of sites whose Voronoi cells cross the line (Maurer's removal)
+            l = -1
+            for ii in range(n):
+                e = cell(p, q, ii)
+                if comp(src, 0, s0, e) >= 0:
+                    fd = ti.cast(comp(src, ax, s0, e), ti.f64)
+                    wr = ti.cast(0.0, ti.f64)
+                    for c in ti.static(range(ndim)):
+                        if ti.static(c != ax):
+                            tw = ti.cast(comp(src, c, s0, e) - base[pad + c], ti.f64) * w[c]
+                            wr += keep(tw * tw, live)
+                    while l >= 1:
+                        e1 = cell(p, q, g[cell(p, q, l)])
+                        e2 = cell(p, q, g[cell(p, q, l - 1)])
+                        f1 = ti.cast(comp(src, ax, s0, e1), ti.f64)
+                        a = (f1 - ti.cast(comp(src, ax, s0, e2), ti.f64)) * w[ax]
+                        b = (fd - f1) * w[ax]
+                        cc = a + b
+                        ur = ti.cast(0.0, ti.f64)
+                        vr = ti.cast(0.0, ti.f64)
+                        for c in ti.static(range(ndim)):
+                            if ti.static(c != ax):
+                                tu = ti.cast(comp(src, c, s0, e2) - base[pad + c], ti.f64) * w[c]
+                                tv = ti.cast(comp(src, c, s0, e1) - base[pad + c], ti.f64) * w[c]
+                                ur += keep(tu * tu, live)
+                                vr += keep(tv * tv, live)
+                        crit = keep(cc * vr, live) - keep(b * ur, live)
+                        crit = crit - keep(a * wr, live)
+                        crit = crit - keep(keep(a * b, live) * cc, live)
+                        if crit <= zero:
+                            break
+                        l -= 1
+                    l += 1
+                    g[cell(p, q, l)] = ii
+            maxl = l
+            # 2. each element takes the nearest stacked site (the earlier one on a tie)
+            if maxl >= 0:
+                l = 0
+                for ii in range(n):
+                    e = cell(p, q, ii)
+                    es = cell(p, q, g[cell(p, q, l)])
+                    d1 = ti.cast(0.0, ti.f64)
+                    for c in ti.static(range(ndim)):
+                        t = ti.cast(0.0, ti.f64)
+                        if ti.static(c == ax):
+                            t = ti.cast(comp(src, c, s0, es) - ii, ti.f64) * w[c]
+                        else:
+                            t = ti.cast(comp(src, c, s0, es) - base[pad + c], ti.f64) * w[c]
+                        d1 += keep(t * t, live)
+                    while l < maxl:
+                        en = cell(p, q, g[cell(p, q, l + 1)])
+                        d2 = ti.cast(0.0, ti.f64)
+                        for c in ti.static(range(ndim)):
+                            t = ti.cast(0.0, ti.f64)
+                            if ti.static(c == ax):
+                                t = ti.cast(comp(src, c, s0, en) - ii, ti.f64) * w[c]
+                            else:
+                                t = ti.cast(comp(src, c, s0, en) - base[pad + c], ti.f64) * w[c]
+                            d2 += keep(t * t, live)
+                        if d1 <= d2:
+                            break
+                        d1 = d2
+                        l += 1
+                    es = cell(p, q, g[cell(p, q, l)])
+                    for c in ti.static(range(ndim)):
+                        dst[c * s0 + e[0], e[1], e[2]] = comp(src, c, s0, es)
+            else:
+                for ii in range(n):
+                    e = cell(p, q, ii)
+                    for c in ti.static(range(ndim)):
+                        dst[c * s0 + e[0], e[1], e[2]] = comp(src, c, s0, e)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def chamfer_pass(ndim: int, ax: int, metric: str):
+    """``(src, dst, g, h)``: the L1 (``metric="taxicab"``) or L-infinity
+    (``"chessboard"``) pass along logical axis ``ax``: Meijster's lower envelope of the
+    sites' cost functions ``f(x, i) = |x - i| (+ or max) G(i)``, ``G(i)`` the site's
+    integer distance to its feature over the other axes (``INF`` for no site). ``g``,
+    ``h``: int32 scratch of the image's 3-D shape (the envelope's sites and the
+    positions where each starts)."""
+    bax, (oa, ob) = _axes(ndim, ax)
+    pad = 3 - ndim
+    cell = _cell_func(bax)
+    l1 = metric == "taxicab"
+
+    @ti.func
+    def comp(ft: ti.template(), c: ti.template(), s0, e):
+        return ft[c * s0 + e[0], e[1], e[2]]
+
+    @ti.func
+    def cost(src: ti.template(), s0, e, base):
+        r = INF
+        if comp(src, 0, s0, e) >= 0:
+            r = 0
+            for c in ti.static(range(ndim)):
+                if ti.static(c != ax):
+                    t = ti.abs(comp(src, c, s0, e) - base[pad + c])
+                    if ti.static(l1):
+                        r += t
+                    else:
+                        r = ti.max(r, t)
+        return r
+
+    @ti.func
+    def f(x, i, gi):
+        r = 0
+        if ti.static(l1):
+            r = ti.abs(x - i) + gi
+        else:
+            r = ti.max(ti.abs(x - i), gi)
+        return r
+
+    @ti.func
+    def sep(i, u, gi, gu):
+        r = 0
+        if ti.static(l1):
+            if gu >= gi + u - i:
+                r = INF
+            elif gi > gu + u - i:
+                r = -INF
+            else:
+                r = (gu - gi + u + i) // 2
+        else:
+            if gi <= gu:
+                r = ti.max(i + gu, (i + u) // 2)
+            else:
+                r = ti.min(u - gi, (i + u) // 2)
+        return r
+
+    @ti.kernel
+    def kern(src: ND3(dtype=ti.i32), dst: ND3(dtype=ti.i32), g: ND3(dtype=ti.i32),
+             h: ND3(dtype=ti.i32)):
+        s0 = g.shape[0]
+        n = g.shape[bax]
+        for p, q in ti.ndrange(g.shape[oa], g.shape[ob]):
+            base = cell(p, q, 0)
+            qq = 0
+            g[cell(p, q, 0)] = 0
+            h[cell(p, q, 0)] = 0
+            for u in range(1, n):
+                gu = cost(src, s0, cell(p, q, u), base)
+                while qq >= 0:
+                    sq = g[cell(p, q, qq)]
+                    tq = h[cell(p, q, qq)]
+                    gs = cost(src, s0, cell(p, q, sq), base)
+                    if f(tq, sq, gs) <= f(tq, u, gu):
+                        break
+                    qq -= 1
+                if qq < 0:
+                    qq = 0
+                    g[cell(p, q, 0)] = u
+                else:
+                    sq = g[cell(p, q, qq)]
+                    wpos = 1 + sep(sq, u, cost(src, s0, cell(p, q, sq), base), gu)
+                    if wpos < n:
+                        qq += 1
+                        g[cell(p, q, qq)] = u
+                        h[cell(p, q, qq)] = wpos
+            for r in range(n):
+                u = n - 1 - r
+                e = cell(p, q, u)
+                es = cell(p, q, g[cell(p, q, qq)])
+                if comp(src, 0, s0, es) < 0:
+                    es = e  # no site on the line: copied through
+                for c in ti.static(range(ndim)):
+                    dst[c * s0 + e[0], e[1], e[2]] = comp(src, c, s0, es)
+                if u == h[cell(p, q, qq)]:
+                    qq -= 1
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def distances(ndim: int, kind: str, out_dtype: np.dtype):
+    """``(ft, out, w0, w1, w2, fill, live)``: distances from the features, with the
+    reference's arithmetic, and the references' answers where no background exists
+    (component 0 of the feature = -1).
+
+    ``kind``:
+    ``"edt"``   ``sqrt(sum_c ((f_c - x_c) * w_c) ** 2)`` summed in axis order (SciPy's
+                ``distance_transform_edt``, which applies it to the -1 too);
+    ``"bf"``    the same, but ``fill`` and features 0 where no background exists
+                (``distance_transform_bf``: ``sqrt(DBL_MAX)`` or ``UINT32_MAX``);
+    ``"taxicab"`` / ``"chessboard"``: ``sum_c |f_c - x_c|`` / ``max_c``; with
+                ``fill`` (``-1`` for ``cdt`` -- whose features are then the elements' own
+                positions -- or the bf fill) where no background exists.
+    """
+    pad = 3 - ndim
+    t_out = ti_dtype(np.dtype(out_dtype))
+    keep = _rounding_barrier(_fuses())
+    euclid = kind in ("edt", "bf")
+    cdt = not euclid and np.dtype(out_dtype) == np.int32
+
+    @ti.kernel
+    def kern(ft: ND3(dtype=ti.i32), out: ND3(dtype=t_out), w0: ti.f64, w1: ti.f64,
+             w2: ti.f64, fill: ti.f64, live: ti.i32):
+        w = ti.Vector([w0, w1, w2], dt=ti.f64)
+        s0 = out.shape[0]
+        for i, j, k in ti.ndrange(out.shape[0], out.shape[1], out.shape[2]):
+            pos = ti.Vector([i, j, k])
+            missing = ft[i, j, k] < 0
+            if ti.static(kind == "edt"):
+                acc = ti.cast(0.0, ti.f64)
+                for c in ti.static(range(ndim)):
+                    t = ti.cast(ft[c * s0 + i, j, k] - pos[pad + c], ti.f64) * w[c]
+                    acc += keep(t * t, live)
+                out[i, j, k] = ti.cast(ti.sqrt(acc), t_out)
+            elif ti.static(euclid):
+                acc = ti.cast(0.0, ti.f64)
+                for c in ti.static(range(ndim)):
+                    t = ti.cast(ft[c * s0 + i, j, k] - pos[pad + c], ti.f64) * w[c]
+                    acc += keep(t * t, live)
+                if missing:
+                    acc = fill
+                    for c in ti.static(range(ndim)):
+                        ft[c * s0 + i, j, k] = 0
+                else:
+                    acc = ti.sqrt(acc)
+                out[i, j, k] = ti.cast(acc, t_out)
+            else:
+                r = ti.cast(0, ti.i64)
+                for c in ti.static(range(ndim)):
+                    t = ti.cast(ti.abs(ft[c * s0 + i, j, k] - pos[pad + c]), ti.i64)
+                    if ti.static(kind == "taxicab"):
+                        r += t
+                    else:
+                        r = ti.max(r, t)
+                if missing:
+                    r = ti.cast(fill, ti.i64)
+                    for c in ti.static(range(ndim)):
+                        if ti.static(cdt):
+                            ft[c * s0 + i, j, k] = pos[pad + c]
+                        else:
+                            ft[c * s0 + i, j, k] = 0
+                out[i, j, k] = ti.cast(r, t_out)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def fix_missing(ndim: int, own: bool):
+    """``(ft,)``: features of an image without background when no distances are asked:
+    the elements' own positions (``own``: ``cdt``) or 0 (``bf``)."""
+    pad = 3 - ndim
+
+    @ti.kernel
+    def kern(ft: ND3(dtype=ti.i32)):
+        s0 = ft.shape[0] // ndim
+        for i, j, k in ti.ndrange(s0, ft.shape[1], ft.shape[2]):
+            pos = ti.Vector([i, j, k])
+            if ft[i, j, k] < 0:
+                for c in ti.static(range(ndim)):
+                    if ti.static(own):
+                        ft[c * s0 + i, j, k] = pos[pad + c]
+                    else:
+                        ft[c * s0 + i, j, k] = 0
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def border(in_dtype: np.dtype, ndim: int):
+    """``(a, mark, zero)``: 1 where a background element has a foreground neighbour
+    (any of the ``3 ** ndim`` box; outside the image counts as background), else 0: the
+    elements ``distance_transform_bf`` measures against (SciPy's dilation xor input)."""
+    t_in = ti_dtype(np.dtype(in_dtype))
+    nonzero = nonzero_func(np.dtype(in_dtype))
+    offs = [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)
+            if (a, b, c) != (0, 0, 0)]
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), mark: ND3(dtype=ti.u8), zero: t_in):
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        for i, j, k in ti.ndrange(n0, n1, n2):
+            m = 0
+            if not nonzero(a[i, j, k], zero):
+                for o in ti.static(offs):
+                    ii, jj, kk = i + o[0], j + o[1], k + o[2]
+                    if 0 <= ii < n0 and 0 <= jj < n1 and 0 <= kk < n2:
+                        if nonzero(a[ii, jj, kk], zero):
+                            m = 1
+            mark[i, j, k] = ti.cast(m, ti.u8)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def brute_force(in_dtype: np.dtype, ndim: int, metric: str, out_dtype: np.dtype,
+                sampled: bool):
+    """``(a, zero, lst, count, ft, out, w0, w1, w2, far, live)``: SciPy's
+    ``NI_DistanceTransformBruteForce``: every foreground element measures every border
+    element (``lst``: their flat indices, int64 ``(count, 1)``, raster order) with SciPy's
+    arithmetic and keeps the *last* one in raster order among the nearest (SciPy walks
+    its list backwards and keeps the first strictly nearer), so ties resolve as SciPy's.
+    Background elements: distance 0, themselves as feature. ``far``: the starting
+    distance (``DBL_MAX`` / ``UINT_MAX``, a run-time value); no border element leaves
+    it (square-rooted for the Euclidean metric) and feature 0."""
+    t_in = ti_dtype(np.dtype(in_dtype))
+    t_out = ti_dtype(np.dtype(out_dtype))
+    nonzero = nonzero_func(np.dtype(in_dtype))
+    keep = _rounding_barrier(_fuses())
+    pad = 3 - ndim
+    euclid = metric == "euclidean"
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), zero: t_in, lst: ti.types.ndarray(dtype=ti.i64, ndim=2),
+             count: ti.i32, ft: ND3(dtype=ti.i32), out: ND3(dtype=t_out),
+             w0: ti.f64, w1: ti.f64, w2: ti.f64, far: ti.f64, live: ti.i32):
+        w = ti.Vector([w0, w1, w2], dt=ti.f64)
+        n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
+        for i, j, k in ti.ndrange(n0, n1, n2):
+            pos = ti.Vector([i, j, k])
+            best_f = far
+            best_i = ti.cast(far, ti.i64)
+            idx = 0
+            fg = nonzero(a[i, j, k], zero)
+            if fg:
+                for e in range(count):
+                    f = ti.cast(lst[e, 0], ti.i32)
+                    b = ti.Vector([f // (n1 * n2), (f // n2) % n1, f % n2])
+                    if ti.static(euclid):
+                        d = ti.cast(0.0, ti.f64)
+                        for c in ti.static(range(ndim)):
+                            t = ti.cast(pos[pad + c] - b[pad + c], ti.f64)
+                            if ti.static(sampled):
+                                t = t * w[c]
+                            d += keep(t * t, live)
+                        if d <= best_f:
+                            best_f = d
+                            idx = f
+                    else:
+                        d = ti.cast(0, ti.i64)
+                        for c in ti.static(range(ndim)):
+                            t = ti.cast(ti.abs(pos[pad + c] - b[pad + c]), ti.i64)
+                            if ti.static(metric == "taxicab"):
+                                d += t
+                            else:
+                                d = ti.max(d, t)
+                        if d <= best_i:
+                            best_i = d
+                            idx = f
+            else:
+                best_f = ti.cast(0.0, ti.f64)
+                best_i = ti.cast(0, ti.i64)
+                idx = (i * n1 + j) * n2 + k
+            if ti.static(euclid):
+                out[i, j, k] = ti.cast(ti.sqrt(best_f), t_out)
+            else:
+                out[i, j, k] = ti.cast(best_i, t_out)
+            q = ti.Vector([idx // (n1 * n2), (idx // n2) % n1, idx % n2])
+            for c in ti.static(range(ndim)):
+                ft[c * n0 + i, j, k] = q[pad + c]
+    return kern

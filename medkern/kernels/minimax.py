@@ -1,0 +1,427 @@
+"""Minimax propagation: morphological reconstruction, regional extrema and watershed.
+
+One relaxation serves them all. With a *floor* ``g`` and a state ``T`` that only decreases,
+
+    T(q) <- min(T(q), max(g(q), min over neighbours n of T(n)))
+
+converges to the smallest *bottleneck* cost: ``T(q)`` is the least, over paths from a
+seed to ``q``, of the largest ``g`` met on the path (the seed's starting value included).
+This is grey reconstruction by erosion (seed ``T``, mask ``g``); by dilation on negated
+values; and for the watershed, with ``T`` = the image at the markers and +inf elsewhere,
+it is the level at which scikit-image's priority flood pops each element (its heap holds
+``max(value, value of the element that pushed it)``). The watershed then needs two more
+single-word relaxations to know *which* marker floods an element first (:func:`depth_sweep`,
+:func:`source_sweep`) and, for the watershed line, one more (:func:`line_sweep`).
+
+Each relaxation stores one word per element and every element is written only by the
+thread that owns it, so concurrent readers see an old or a new value, both valid upper
+bounds: no atomics and no torn (value, tie-break) pairs, which is why the watershed's
+lexicographic key (level, depth, source) is computed as three relaxations and not one.
+
+Layout: lines. A sweep is one kernel of up to six passes (each axis, forwards and
+backwards); a pass gives each line along its axis to one thread, which walks it serially
+and pulls from the neighbours behind it (offsets pointing back along the walk): a value
+crosses a whole line in one pass, as in chamfer distance transforms, so sweeps needed
+grow with the turns of the optimal paths rather than their length. No integer atomics, so
+the same layout runs on every arch.
+"""
+import functools
+
+import numpy as np
+import taichi as ti
+
+from ..arrays import ti_dtype
+from .propagate import mark
+
+ND1 = functools.partial(ti.types.ndarray, ndim=1)
+ND3 = functools.partial(ti.types.ndarray, ndim=3)
+
+#: "No depth yet" in the depth relaxation (any real depth is below it, +1 does not overflow).
+FAR = 1 << 30
+#: "No source yet": larger than every flat index.
+NONE = (1 << 31) - 1
+
+
+def passes(offsets: tuple) -> tuple:
+    """``(axis, step, pull)`` for each line walk of a sweep: along ``axis`` in direction
+    ``step`` (+1 / -1), pulling from the offsets that point back along the walk."""
+    out = []
+    for a in (2, 1, 0):
+        for step in (1, -1):
+            pull = tuple(o for o in offsets if o[a] == -step)
+            if pull:
+                out.append((a, step, pull))
+    return tuple(out)
+
+
+def _others(a: int) -> tuple:
+    return tuple(k for k in range(3) if k != a)
+
+
+@ti.func
+def _inside(x, o: ti.template(), n0, n1, n2):
+    ok = 1
+    for k in ti.static(range(3)):
+        if ti.static(o[k] != 0):
+            lim = n0
+            if ti.static(k == 1):
+                lim = n1
+            if ti.static(k == 2):
+                lim = n2
+            ok &= ti.cast(x[k] + o[k] >= 0, ti.i32) & ti.cast(x[k] + o[k] < lim, ti.i32)
+    return ok
+
+
+def _walker(offsets: tuple, update):
+    """A ti.func ``walk(n0, n1, n2, flag, stamp, *state)`` running the line passes of
+    :func:`passes` over ``offsets``; ``update(x, pull, n0, n1, n2, *state)`` relaxes element
+    ``x`` (a 3-vector) from its ``pull`` neighbours and returns 1 when it changed it."""
+    plan = passes(offsets)
+
+    @ti.func
+    def walk(n0, n1, n2, flag: ti.template(), stamp, a0: ti.template(), a1: ti.template(),
+             a2: ti.template(), a3: ti.template()):
+        dims = ti.Vector([n0, n1, n2])
+        for p in ti.static(range(len(plan))):
+            a, step, pull = ti.static(plan[p][0], plan[p][1], plan[p][2])
+            b, c = ti.static(_others(plan[p][0]))
+            for u, v in ti.ndrange(dims[b], dims[c]):
+                changed = 0
+                for s in range(dims[a]):
+                    x = ti.Vector([0, 0, 0])
+                    x[b] = u
+                    x[c] = v
+                    if ti.static(step > 0):
+                        x[a] = s
+                    else:
+                        x[a] = dims[a] - 1 - s
+                    changed |= update(x, pull, n0, n1, n2, a0, a1, a2, a3)
+                if changed != 0:
+                    mark(flag, stamp)
+    return walk
+
+
+@ti.func
+def _floor_update(x, pull: ti.template(), n0, n1, n2, T: ti.template(), g: ti.template(),
+                  a2: ti.template(), a3: ti.template()):
+    t = T[x[0], x[1], x[2]]
+    gq = g[x[0], x[1], x[2]]
+    best = t
+    for k in ti.static(range(len(pull))):
+        o = ti.static(pull[k])
+        if _inside(x, o, n0, n1, n2):
+            best = ti.min(best, ti.max(gq, T[x[0] + o[0], x[1] + o[1], x[2] + o[2]]))
+    r = 0
+    if best < t:
+        T[x[0], x[1], x[2]] = best
+        r = 1
+    return r
+
+
+@functools.lru_cache(maxsize=None)
+def floor_sweep(offsets: tuple):
+    """``(T, g, flag, stamp)``: one sweep of ``T <- min(T, max(g, min_n T(x + o)))`` over
+    the (pull) ``offsets``, float64 3-D buffers; reconstruction by erosion and the
+    watershed's flooding level (module docstring)."""
+    walk = _walker(offsets, _floor_update)
+
+    @ti.kernel
+    def kern(T: ND3(dtype=ti.f64), g: ND3(dtype=ti.f64), flag: ND1(dtype=ti.i32),
+             stamp: ti.i32):
+        walk(T.shape[0], T.shape[1], T.shape[2], flag, stamp, T, g, T, T)
+    return kern
+
+
+@ti.func
+def _flat(x, n1, n2):
+    return (x[0] * n1 + x[1]) * n2 + x[2]
+
+
+@ti.func
+def _depth_update(x, pull: ti.template(), n0, n1, n2, T: ti.template(), D: ti.template(),
+                  S: ti.template(), a3: ti.template()):
+    """Breadth-first depth inside a flooding level: 0 where the element is entered from a
+    lower level (or is a marker), else 1 + the least depth of its same-level neighbours --
+    scikit-image's heap pops one level in push order (age), which is this order."""
+    r = 0
+    d = D[x[0], x[1], x[2]]
+    t = T[x[0], x[1], x[2]]
+    if S[x[0], x[1], x[2]] != _flat(x, n1, n2) and t < ti.math.inf and d > 0:
+        best = d
+        for k in ti.static(range(len(pull))):
+            o = ti.static(pull[k])
+            if _inside(x, o, n0, n1, n2):
+                y = x + ti.Vector(o)
+                tn = T[y[0], y[1], y[2]]
+                if tn < t:
+                    best = 0
+                elif tn == t:
+                    best = ti.min(best, D[y[0], y[1], y[2]] + 1)
+        if best < d:
+            D[x[0], x[1], x[2]] = best
+            r = 1
+    return r
+
+
+@functools.lru_cache(maxsize=None)
+def depth_sweep(offsets: tuple):
+    """``(T, D, S, flag, stamp)``: one sweep of the watershed's depth relaxation (int32 D;
+    ``S`` holds the markers' own flat positions, which marks them)."""
+    walk = _walker(offsets, _depth_update)
+
+    @ti.kernel
+    def kern(T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32), S: ND3(dtype=ti.i32),
+             flag: ND1(dtype=ti.i32), stamp: ti.i32):
+        walk(T.shape[0], T.shape[1], T.shape[2], flag, stamp, T, D, S, S)
+    return kern
+
+
+def _source_update(offsets: tuple):
+    """The update of the source relaxation over every neighbour at ``offsets``: the
+    element's pusher -- the neighbour the queue pops first -- is the one of least
+    (level, depth); of equal ones, the least source (the marker first in raster order)
+    stands for the rest of the queue's order. Pushers are fixed once T and D are, so the
+    least source over them only decreases: a relaxation."""
+
+    @ti.func
+    def update(x, pull: ti.template(), n0, n1, n2, T: ti.template(), D: ti.template(),
+               S: ti.template(), a3: ti.template()):
+        r = 0
+        s = S[x[0], x[1], x[2]]
+        if s != _flat(x, n1, n2) and T[x[0], x[1], x[2]] < ti.math.inf:
+            bt = ti.f64(ti.math.inf)  # typed: a bare literal would make bt f32
+            bd = FAR
+            bs = NONE
+            for k in ti.static(range(len(offsets))):
+                o = ti.static(offsets[k])
+                if _inside(x, o, n0, n1, n2):
+                    y = x + ti.Vector(o)
+                    tn = T[y[0], y[1], y[2]]
+                    dn = D[y[0], y[1], y[2]]
+                    sn = S[y[0], y[1], y[2]]
+                    if tn < bt or (tn == bt and dn < bd):
+                        bt = tn
+                        bd = dn
+                        bs = sn
+                    elif tn == bt and dn == bd:
+                        bs = ti.min(bs, sn)
+            if bs < s:
+                S[x[0], x[1], x[2]] = bs
+                r = 1
+        return r
+    return update
+
+
+@functools.lru_cache(maxsize=None)
+def source_sweep(offsets: tuple):
+    """``(T, D, S, flag, stamp)``: one sweep of the watershed's source relaxation (every
+    element looks at all its neighbours at ``offsets``, the pull offsets)."""
+    walk = _walker(offsets, _source_update(offsets))
+
+    @ti.kernel
+    def kern(T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32), S: ND3(dtype=ti.i32),
+             flag: ND1(dtype=ti.i32), stamp: ti.i32):
+        walk(T.shape[0], T.shape[1], T.shape[2], flag, stamp, T, D, S, S)
+    return kern
+
+
+@ti.func
+def _before(ta, da, sa, tb, db, sb):
+    """1 if key (ta, da, sa) comes strictly before (tb, db, sb)."""
+    return ti.cast(ta < tb, ti.i32) | (ti.cast(ta == tb, ti.i32) & (
+        ti.cast(da < db, ti.i32) | (ti.cast(da == db, ti.i32) & ti.cast(sa < sb, ti.i32))))
+
+
+@functools.lru_cache(maxsize=None)
+def line_sweep(offsets: tuple, lab_dtype: np.dtype):
+    """``(T, D, S, L, line, flag, stamp)``: one sweep of the watershed line. An element is
+    on the line (``line`` = 1) when, as scikit-image's flood pops it, a neighbour already
+    carries another label: a neighbour popped before it (smaller key) that is not on the
+    line itself, or a marker not popped yet (markers are labelled from the start). The
+    dependencies follow the pop order, so repeated sweeps settle."""
+    t_lab = ti_dtype(np.dtype(lab_dtype))
+
+    @ti.kernel
+    def kern(T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32), S: ND3(dtype=ti.i32),
+             L: ND3(dtype=t_lab), line: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32),
+             stamp: ti.i32):
+        n0, n1, n2 = T.shape[0], T.shape[1], T.shape[2]
+        for i, j, l in ti.ndrange(n0, n1, n2):
+            x = ti.Vector([i, j, l])
+            lab = L[i, j, l]
+            new = 0
+            if lab != 0:
+                t, d, s = T[i, j, l], D[i, j, l], S[i, j, l]
+                for k in ti.static(range(len(offsets))):
+                    o = ti.static(offsets[k])
+                    if _inside(x, o, n0, n1, n2):
+                        y = x + ti.Vector(o)
+                        ln = L[y[0], y[1], y[2]]
+                        if ln != 0 and ln != lab:
+                            tn, dn, sn = T[y[0], y[1], y[2]], D[y[0], y[1], y[2]], S[y[0], y[1], y[2]]
+                            earlier = _before(tn, dn, sn, t, d, s)
+                            if earlier != 0 and line[y[0], y[1], y[2]] == 0:
+                                new = 1
+                            is_marker = ti.cast(sn == _flat(y, n1, n2), ti.i32)
+                            if earlier == 0 and is_marker != 0:
+                                new = 1
+            if new != line[i, j, l]:
+                line[i, j, l] = new
+                mark(flag, stamp)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def watershed_init(img_dtype: np.dtype, marker_dtype: np.dtype, masked: bool):
+    """``(img, markers, mask, g, T, D, S, line, zero_m)``: the flood's start (``line``
+    cleared). ``g`` = the image
+    as float64, +inf outside ``mask``; markers (nonzero, inside the mask) start at their
+    own level with depth 0 and themselves as source; everything else at +inf / FAR / NONE.
+    ``mask`` is read only when ``masked`` (pass any uint8 3-D buffer otherwise)."""
+    t_img = ti_dtype(np.dtype(img_dtype))
+    t_m = ti_dtype(np.dtype(marker_dtype))
+
+    @ti.kernel
+    def kern(img: ND3(dtype=t_img), markers: ND3(dtype=t_m), mask: ND3(dtype=ti.u8),
+             g: ND3(dtype=ti.f64), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
+             S: ND3(dtype=ti.i32), line: ND3(dtype=ti.i32), zero_m: t_m):
+        n1, n2 = img.shape[1], img.shape[2]
+        for i, j, l in ti.ndrange(img.shape[0], n1, n2):
+            inside = 1
+            if ti.static(masked):
+                inside = ti.cast(mask[i, j, l] != 0, ti.i32)
+            v = ti.cast(img[i, j, l], ti.f64)
+            is_marker = inside & ti.cast(markers[i, j, l] != zero_m, ti.i32)
+            g[i, j, l] = ti.select(inside != 0, v, ti.math.inf)
+            T[i, j, l] = ti.select(is_marker != 0, v, ti.math.inf)
+            D[i, j, l] = ti.select(is_marker != 0, 0, FAR)
+            S[i, j, l] = ti.select(is_marker != 0, (i * n1 + j) * n2 + l, NONE)
+            line[i, j, l] = 0
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def watershed_labels(marker_dtype: np.dtype):
+    """``(S, markers, line, out, use_line, zero_m)``: each element's label -- its source
+    marker's -- or 0 where no marker reaches it or (``use_line``) on the line (markers keep
+    theirs)."""
+    t_m = ti_dtype(np.dtype(marker_dtype))
+
+    @ti.kernel
+    def kern(S: ND3(dtype=ti.i32), markers: ND3(dtype=t_m), line: ND3(dtype=ti.i32),
+             out: ND3(dtype=t_m), use_line: ti.i32, zero_m: t_m):
+        n1, n2 = S.shape[1], S.shape[2]
+        for i, j, l in ti.ndrange(S.shape[0], n1, n2):
+            s = S[i, j, l]
+            v = zero_m
+            if s != NONE:
+                v = markers[s // (n1 * n2), (s // n2) % n1, s % n2]
+                if use_line != 0 and line[i, j, l] != 0 and s != (i * n1 + j) * n2 + l:
+                    v = zero_m
+            out[i, j, l] = v
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def to_f64(dtype: np.dtype, negate: bool):
+    """``(a, out)``: ``out = a`` (or ``-a``) as float64."""
+    t_in = ti_dtype(np.dtype(dtype))
+    sign = -1.0 if negate else 1.0
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=ti.f64)):
+        for i, j, l in a:
+            out[i, j, l] = ti.cast(a[i, j, l], ti.f64) * ti.static(sign)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def from_f64(dtype: np.dtype, negate: bool):
+    """``(a, out)``: ``out = a`` (or ``-a``) cast from float64 to ``dtype``."""
+    t_out = ti_dtype(np.dtype(dtype))
+    sign = -1.0 if negate else 1.0
+
+    @ti.kernel
+    def kern(a: ND3(dtype=ti.f64), out: ND3(dtype=t_out)):
+        for i, j, l in a:
+            out[i, j, l] = ti.cast(a[i, j, l] * ti.static(sign), t_out)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def raised_seed(edge_mode: int):
+    """``(g, T, hi)``: the seed of the regional-minimum test: ``T`` = the float64 just above
+    ``g`` (``nextafter`` towards +inf). ``edge_mode`` 1 keeps every element on the image's
+    edge at ``g`` (a plateau touching the edge is no minimum: scikit-image's
+    ``allow_borders=False``); ``edge_mode`` 2 keeps the edge elements equal to ``hi`` (the
+    image's maximum, which scikit-image pads the image with for ``allow_borders=True``).
+    After reconstruction by erosion (:func:`floor_sweep`) ``T > g`` exactly on the regional
+    minima: a path from a lower element brings ``T`` down to ``g``, none does inside a
+    minimum's plateau."""
+
+    @ti.kernel
+    def kern(g: ND3(dtype=ti.f64), T: ND3(dtype=ti.f64), hi: ti.f64):
+        n0, n1, n2 = g.shape[0], g.shape[1], g.shape[2]
+        for i, j, l in g:
+            v = g[i, j, l]
+            up = v
+            if v < ti.math.inf:
+                # the next float64 up, by its bits: exact for every finite v
+                bits = ti.bit_cast(v, ti.i64)
+                if v > 0.0:
+                    bits += ti.i64(1)
+                elif v < 0.0:
+                    bits -= ti.i64(1)
+                else:
+                    bits = ti.i64(1)  # +-0 -> the smallest subnormal
+                up = ti.bit_cast(bits, ti.f64)
+            edge = 0
+            if (n0 > 1 and (i == 0 or i == n0 - 1)) or (n1 > 1 and (j == 0 or j == n1 - 1)) \
+                    or (n2 > 1 and (l == 0 or l == n2 - 1)):
+                edge = 1
+            keep = 0
+            if ti.static(edge_mode == 1):
+                keep = edge
+            if ti.static(edge_mode == 2):
+                keep = edge & ti.cast(v == hi, ti.i32)
+            T[i, j, l] = ti.select(keep != 0, v, up)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def above_mask():
+    """``(T, g, out)``: ``out`` (uint8) = 1 where ``T > g``."""
+
+    @ti.kernel
+    def kern(T: ND3(dtype=ti.f64), g: ND3(dtype=ti.f64), out: ND3(dtype=ti.u8)):
+        for i, j, l in T:
+            out[i, j, l] = ti.cast(T[i, j, l] > g[i, j, l], ti.u8)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def exceeds():
+    """``(a, b, flag)``: ``flag[0] = 1`` when some ``a > b`` (a plain store: every writer
+    writes the same value)."""
+
+    @ti.kernel
+    def kern(a: ND3(dtype=ti.f64), b: ND3(dtype=ti.f64), flag: ND1(dtype=ti.i32)):
+        for i, j, l in a:
+            if a[i, j, l] > b[i, j, l]:
+                flag[0] = 1
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def keep_by_table(lab_dtype: np.dtype, src_dtype: np.dtype):
+    """``(lab, keep, src, out, zero)``: ``out = src`` where ``keep[lab]`` is nonzero, else
+    ``zero`` (``lab`` holds non-negative table indices: labels)."""
+    t_lab = ti_dtype(np.dtype(lab_dtype))
+    t_src = ti_dtype(np.dtype(src_dtype))
+
+    @ti.kernel
+    def kern(lab: ND3(dtype=t_lab), keep: ND1(dtype=ti.u8), src: ND3(dtype=t_src),
+             out: ND3(dtype=t_src), zero: t_src):
+        for i, j, l in lab:
+            out[i, j, l] = ti.select(keep[ti.cast(lab[i, j, l], ti.i64)] != 0, src[i, j, l], zero)
+    return kern
