@@ -29,9 +29,8 @@ def _parity(dtype, ndim, every_mode):
     fp = np.random.default_rng(1).random((3,) * ndim) < 0.6
     fp[(1,) * ndim] = True
     st = np.random.default_rng(2).integers(0, 3, size=(3,) * ndim).astype(float)
-    kinds = [{"size": 3}, {"size": (2,) * ndim}, {"footprint": fp}]
-    if dtype != "uint8":  # unsigned results below 0: see the module notes (deviation)
-        kinds.append({"structure": st})
+    # the structure has negative values too: integer sums wrap around as in SciPy's C loop
+    kinds = [{"size": 3}, {"size": (2,) * ndim}, {"footprint": fp}, {"structure": st - 1.5}]
     for k, kw in enumerate(kinds):
         modes = MODES if every_mode else (MODES[k % 5], MODES[(k + 2 + ndim) % 5])
         for mode, origin in modes:
@@ -52,6 +51,23 @@ def test_parity(dtype, ndim):
 @pytest.mark.parametrize("dtype,ndim", FULL)
 def test_parity_every_mode(dtype, ndim):
     _parity(dtype, ndim, True)
+
+
+def test_structure_wraps_and_bool():
+    # SciPy's C loop: the first tap in float64, the others in the input type (wrapping)
+    rng = np.random.default_rng(0)
+    st = rng.integers(-300, 300, (3, 3)) + 0.5
+    for dtype in ("uint8", "int8"):
+        x = rng.integers(0, 100, (12, 10)).astype(dtype)
+        for name in ("grey_erosion", "grey_dilation"):
+            a, b = getattr(mm, name)(x, structure=st), getattr(ndi, name)(x, structure=st)
+            assert a.dtype == b.dtype and np.array_equal(a, b), (dtype, name)
+    # bool input with a structure of ones (SciPy's test_white_tophat03)
+    x = rng.random((7, 7)) < 0.6
+    s = np.ones((3, 3), bool)
+    for name in ("grey_erosion", "grey_dilation", "grey_opening", "white_tophat"):
+        a, b = getattr(mm, name)(x, structure=s), getattr(ndi, name)(x, structure=s)
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8)), name
 
 
 def test_device_and_real_image():

@@ -26,7 +26,7 @@ import taichi as ti
 from .. import runtime
 from ..arrays import ti_dtype
 from .boundary import index_map
-from .dsl import KERNEL_CACHE, converter, nan_last_less
+from .dsl import KERNEL_CACHE, converter
 from .propagate import mark
 from .scan import nonzero_func
 
@@ -187,41 +187,82 @@ def binary_step(offsets: tuple, dilate: bool, in_dtype: np.dtype, masked: bool,
 
 @functools.lru_cache(maxsize=None)
 def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.dtype):
-    """Grey erosion (``minimum``: the minimum of ``value - s``) or dilation (the maximum
-    of ``value + s``) over a footprint with run-time structure values ``s``, in float64
-    (SciPy's ``min_or_max_filter`` with a structure), stored with C cast semantics.
+    """Grey erosion (``minimum``) or dilation over a footprint with run-time structure
+    values, with the arithmetic of SciPy's ``NI_MinOrMaxFilter`` (the C loop of
+    ``min_or_max_filter`` with a structure).
+
+    SciPy adds ``s`` (``-s`` for an erosion) to each value: the footprint's first tap (C
+    order) in float64, every other tap in the *input* type -- ``s`` cast to that type
+    (C cast: truncation, x86-64 results for negative values into unsigned types) and the
+    sum wrapping around for integers, float32 arithmetic for float32 -- then keeps the
+    smallest (largest) by plain comparisons (a NaN never replaces, a first NaN stays) and
+    stores it with its unsigned-safe cast (a negative result wraps: -2 -> 254). Written
+    out here so every backend gives SciPy's x86-64 integers.
 
     Signature ``(a, out, cval, taps, w, lo0, hi0, lo1, hi1, lo2, hi2)``: ``taps`` the
-    int32 offset table (3 per tap), ``w`` the float64 structure values, ``lo*``/``hi*``
-    the table's extent (elements whose window is inside skip the boundary maps). ``cval``
-    is read as the input dtype's value (SciPy casts it to the input type). NaN orders
-    after every number, as in the rank filters.
+    int32 offset table (3 per tap), ``w`` the float64 structure values (not negated),
+    ``lo*``/``hi*`` the table's extent (elements whose window is inside skip the boundary
+    maps). ``cval`` is read as the input dtype's value. numpy bools run as uint8 (SciPy's
+    ``npy_bool`` is an unsigned char): an erosion of False by 1 stores the byte 255, as
+    SciPy's does, and a later step reads it as 255.
     """
     in_dtype, out_dtype = np.dtype(in_dtype), np.dtype(out_dtype)
     t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
-    conv = converter(np.dtype(np.float64), out_dtype)
-    cv_in = converter(np.dtype(np.float64), in_dtype)
-    less = nan_last_less(np.dtype(np.float64))
+    f64 = np.dtype(np.float64)
+    conv = converter(f64, out_dtype)
+    cv_in = converter(f64, in_dtype)
+    is_int = in_dtype.kind in "iu"
+    is_f32 = in_dtype == np.float32
+    bits = in_dtype.itemsize * 8
+    signed = in_dtype.kind == "i"
+    u64 = in_dtype == np.uint64
     imap = index_map(mode)
-    unsigned = out_dtype.kind == "u"
+
+    @ti.func
+    def in_type_sum(v, s):
+        # the value plus the structure value cast to the input type, in that type
+        res = ti.f64(0.0)
+        if ti.static(is_int):
+            c = cv_in(s)
+            if ti.static(u64):
+                res = ti.cast(ti.cast(v, ti.u64) + ti.cast(c, ti.u64), ti.f64)
+            else:
+                x = ti.cast(v, ti.i64) + ti.cast(c, ti.i64)
+                if ti.static(bits < 64):
+                    # wrap to the type's bits by shifts (no 64-bit compares: Mesa)
+                    x = x << ti.static(64 - bits)
+                    if ti.static(signed):
+                        x = x >> ti.static(64 - bits)
+                    else:
+                        x = ti.cast(ti.cast(x, ti.u64) >> ti.static(64 - bits), ti.i64)
+                res = ti.cast(x, ti.f64)
+        elif ti.static(is_f32):
+            res = ti.cast(ti.cast(v, ti.f32) + ti.cast(s, ti.f32), ti.f64)
+        else:
+            res = ti.cast(v, ti.f64) + s
+        return res
 
     @ti.func
     def tap(a: ti.template(), taps: ti.template(), w: ti.template(), i, j, l, n0, n1, n2,
             cvc, t, inside: ti.template()):
         v = cvc
         if ti.static(inside):
-            v = ti.cast(a[i + taps[3 * t], j + taps[3 * t + 1], l + taps[3 * t + 2]], ti.f64)
+            v = a[i + taps[3 * t], j + taps[3 * t + 1], l + taps[3 * t + 2]]
         else:
             p = imap(i + taps[3 * t], n0)
             q = imap(j + taps[3 * t + 1], n1)
             r = imap(l + taps[3 * t + 2], n2)
             if ti.static(mode != "constant") or (p >= 0 and q >= 0 and r >= 0):
-                v = ti.cast(a[p, q, r], ti.f64)
+                v = a[p, q, r]
+        s = w[t]
         if ti.static(minimum):
-            v = v - w[t]
+            s = -s
+        res = ti.f64(0.0)
+        if t == 0:
+            res = ti.cast(v, ti.f64) + s
         else:
-            v = v + w[t]
-        return v
+            res = in_type_sum(v, s)
+        return res
 
     @ti.func
     def fold(a: ti.template(), taps: ti.template(), w: ti.template(), i, j, l, n0, n1, n2,
@@ -231,10 +272,10 @@ def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.d
         for t in range(1, K):
             v = tap(a, taps, w, i, j, l, n0, n1, n2, cvc, t, inside)
             if ti.static(minimum):
-                if less(v, acc):
+                if v < acc:
                     acc = v
             else:
-                if less(acc, v):
+                if v > acc:
                     acc = v
         return acc
 
@@ -243,7 +284,7 @@ def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.d
              taps: ND1(dtype=ti.i32), w: ND1(dtype=ti.f64),
              lo0: ti.i32, hi0: ti.i32, lo1: ti.i32, hi1: ti.i32, lo2: ti.i32, hi2: ti.i32):
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
-        cvc = ti.cast(cv_in(cval), ti.f64)
+        cvc = cv_in(cval)
         for i, j, l in ti.ndrange(n0, n1, n2):
             res = ti.f64(0.0)
             if (i + lo0 >= 0 and i + hi0 < n0 and j + lo1 >= 0 and j + hi1 < n1
@@ -251,11 +292,6 @@ def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.d
                 res = fold(a, taps, w, i, j, l, n0, n1, n2, cvc, True)
             else:
                 res = fold(a, taps, w, i, j, l, n0, n1, n2, cvc, False)
-            if ti.static(unsigned):
-                # SciPy's structure path stores a negative result as 0 in an unsigned
-                # output (observed; positive overflow wraps as every C cast here)
-                if res < 0.0:
-                    res = 0.0
             out[i, j, l] = conv(res)
     return kern
 

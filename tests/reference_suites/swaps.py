@@ -45,13 +45,13 @@ NDIMAGE = {**_same("medkern.filters", _FILTERS),
            **_same("medkern.measurements", _MEASUREMENTS),
            "label": "medkern.segmentation:label",
            "find_objects": "medkern.segmentation:find_objects"}
-# scipy.ndimage's morphology medkern provides (medkern.morphology); the distance
-# transforms join this list when their branch lands
+# scipy.ndimage's morphology medkern provides (medkern.morphology)
 _MORPHOLOGY = ["binary_erosion", "binary_dilation", "binary_opening", "binary_closing",
                "binary_hit_or_miss", "binary_propagation", "binary_fill_holes",
                "iterate_structure", "grey_erosion", "grey_dilation", "grey_opening",
                "grey_closing", "morphological_gradient", "morphological_laplace",
-               "white_tophat", "black_tophat"]
+               "white_tophat", "black_tophat", "distance_transform_edt",
+               "distance_transform_cdt", "distance_transform_bf"]
 MORPHOLOGY = _same("medkern.morphology", _MORPHOLOGY)
 NDIMAGE.update(MORPHOLOGY)
 _NDI_TARGETS = ("scipy.ndimage",)

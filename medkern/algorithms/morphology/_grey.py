@@ -6,10 +6,11 @@ origins (less one along even-sized axes): SciPy's own reduction, run by
 :func:`medkern.filters.minimum_filter` / :func:`~medkern.filters.maximum_filter`
 (separable passes for boxes). A non-flat ``structure`` runs
 :func:`medkern.kernels.morph.grey_structure`: the minimum of ``value - s`` (erosion) or
-the maximum of ``value + s`` (dilation) in float64, stored with C cast semantics, as
-SciPy's ``min_or_max_filter``. Openings, closings, gradients, Laplacians and top-hats
-compose these as SciPy does, with SciPy's arithmetic (numpy's for host arrays, element-
-wise kernels in the result dtype for DeviceArrays).
+the maximum of ``value + s`` (dilation) with the arithmetic of SciPy's C loop (the
+first tap in float64, the others in the input type, wrapping around for integers; see
+the kernel), so results are SciPy's also where integer values wrap. Openings, closings,
+gradients, Laplacians and top-hats compose these as SciPy does, with SciPy's arithmetic
+(numpy's for host arrays, element-wise kernels in the result dtype for DeviceArrays).
 """
 from __future__ import annotations
 
@@ -115,6 +116,8 @@ def _min_or_max(input: Any, size: Any, footprint: Any, structure: Any, output: A
     taps = arrays.upload_vector(offs.reshape(-1))
     wb = arrays.upload_vector(w)
     lo, hi = offs.min(axis=0), offs.max(axis=0)
+    # bool input runs as its uint8 view: SciPy's C loop reads npy_bool as unsigned char
+    # and stores its result's byte (255 for False - 1) in the bool array as well
     kern = kmorph.grey_structure(minimum, m, job.in_dtype, job.out_dtype)
     job.launch(kern, job.src, out, cv, taps, wb, int(lo[0]), int(hi[0]), int(lo[1]),
                int(hi[1]), int(lo[2]), int(hi[2]))
