@@ -157,10 +157,11 @@ _INTERPOLATION = [n for n in PUBLIC if ALGORITHMS[n].area == "interpolation"]
 #: Inputs of BAD_INPUTS that some functions answer, as SciPy does (checked against SciPy
 #: in tests/test_measurements_labels.py, test_interpolation.py and test_label.py).
 TAKES = {
-    "empty": _MEASUREMENTS + ["label", "flood", "flood_fill"],
-    "empty-1d": _MEASUREMENTS + ["label", "flood", "flood_fill"],
+    "empty": _MEASUREMENTS + ["label", "flood", "flood_fill", "local_maxima"],
+    "empty-1d": _MEASUREMENTS + ["label", "flood", "flood_fill", "local_maxima"],
     "0-d": _MEASUREMENTS + ["label", "spline_filter", "find_objects"],
-    "bool": _MEASUREMENTS,
+    # scikit-image's functions of images read bool as 0/1
+    "bool": _MEASUREMENTS + ["watershed", "peak_local_max", "h_maxima", "local_maxima"],
     "complex": _INTERPOLATION,  # the real and imaginary parts, one after the other
 }
 

@@ -23,8 +23,12 @@ site's cost is its distance, over the other axes, to its feature.
   2**53, so the features equal SciPy's exactly, ties included; with sampling they do
   on the CPU arch (GPU compilers could fuse products into sums: every product goes
   through the rounding barrier of :mod:`medkern.kernels.dsl`).
-* Taxicab / chessboard (:func:`chamfer_pass`): Meijster, Roerdink and Hesselink's
-  lower-envelope pass (2000) for the L1 and L-infinity metrics on integers.
+* Chamfer (``distance_transform_cdt``): SciPy's two raster sweeps themselves
+  (:func:`cdt_sweep`, serial: every element depends on the one visited before), for
+  its indices and any structure; the taxicab / chessboard distances alone by
+  separable passes on the distances (:func:`first_scan`, then :func:`line_scan` --
+  L1 -- or :func:`linf_pass`, Meijster, Roerdink and Hesselink's lower envelope for
+  L-infinity), lines in parallel.
 
 A line without any site is copied through unchanged (SciPy leaves it alone): after the
 last pass only an image with no background at all has elements without a feature
@@ -193,80 +197,216 @@ def edt_pass(ndim: int, ax: int):
     return kern
 
 
+# --------------------------------------------------------------------------- chamfer (cdt)
 @functools.lru_cache(maxsize=None)
-def chamfer_pass(ndim: int, ax: int, metric: str):
-    """``(src, dst, g, h)``: the L1 (``metric="taxicab"``) or L-infinity
-    (``"chessboard"``) pass along logical axis ``ax``: Meijster's lower envelope of the
-    sites' cost functions ``f(x, i) = |x - i| (+ or max) G(i)``, ``G(i)`` the site's
-    integer distance to its feature over the other axes (``INF`` for no site). ``g``,
-    ``h``: int32 scratch of the image's 3-D shape (the envelope's sites and the
-    positions where each starts)."""
-    bax, (oa, ob) = _axes(ndim, ax)
+def cdt_init(in_dtype: np.dtype, far: int, with_ft: bool):
+    """``(a, dt, ft, zero)``: the start of ``distance_transform_cdt``: ``dt`` = 0 on the
+    background (``a == zero``), ``far`` on the foreground (SciPy's -1 for the sweeps,
+    :data:`INF` for the separable passes); with ``with_ft``, ``ft`` = each element's
+    own flat (raster) index, SciPy's starting feature array."""
+    t_in = ti_dtype(np.dtype(in_dtype))
+    nonzero = nonzero_func(np.dtype(in_dtype))
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), dt: ND3(dtype=ti.i32), ft: ND3(dtype=ti.i32), zero: t_in):
+        n1, n2 = a.shape[1], a.shape[2]
+        for i, j, k in ti.ndrange(a.shape[0], n1, n2):
+            dt[i, j, k] = ti.select(nonzero(a[i, j, k], zero), far, 0)
+            if ti.static(with_ft):
+                ft[i, j, k] = (i * n1 + j) * n2 + k
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def cdt_sweep(offsets: tuple, backward: bool, with_ft: bool):
+    """``(dt, ft)``: one of SciPy's chamfer sweeps (``NI_DistanceTransformOnePass``), as
+    SciPy runs it: every element in raster order (``backward``: the reverse order, SciPy's
+    second sweep over the flipped array), a foreground one (``dt != 0``) taking, of its
+    already visited neighbours at ``offsets`` (3-D, the structure's first half in its
+    raster order; negated for ``backward``) with a distance ``tt >= 0``, the first with
+    the strictly smallest ``tt + 1`` -- if that beats its own distance (-1: none yet) --
+    and that neighbour's feature (flat index in ``ft``, with ``with_ft``).
+
+    Every element depends on the one visited before it, so the sweep is serial (one
+    thread; the outer loop of a single iteration is the kernel's parallel loop): used
+    where SciPy's indices (its order of visiting decides ties) or an arbitrary structure
+    are asked for."""
+    offs = [tuple(-o for o in off) if backward else tuple(off) for off in offsets]
+
+    @ti.func
+    def visit(dt: ti.template(), ft: ti.template(), i, j, k, n0, n1, n2):
+        v = dt[i, j, k]
+        if v != 0:
+            m = v
+            f = 0
+            if ti.static(with_ft):
+                f = ft[i, j, k]
+            for o in ti.static(offs):
+                ii, jj, kk = i + o[0], j + o[1], k + o[2]
+                inside = True
+                if ti.static(o[0] != 0):
+                    inside = inside and 0 <= ii < n0
+                if ti.static(o[1] != 0):
+                    inside = inside and 0 <= jj < n1
+                if ti.static(o[2] != 0):
+                    inside = inside and 0 <= kk < n2
+                if inside:
+                    tt = dt[ii, jj, kk]
+                    if tt >= 0 and (m < 0 or tt + 1 < m):
+                        m = tt + 1
+                        if ti.static(with_ft):
+                            f = ft[ii, jj, kk]
+            dt[i, j, k] = m
+            if ti.static(with_ft):
+                ft[i, j, k] = f
+
+    @ti.kernel
+    def kern(dt: ND3(dtype=ti.i32), ft: ND3(dtype=ti.i32)):
+        n0, n1, n2 = dt.shape[0], dt.shape[1], dt.shape[2]
+        for _ in range(1):
+            for r0 in range(n0):
+                for r1 in range(n1):
+                    for r2 in range(n2):
+                        if ti.static(backward):
+                            visit(dt, ft, n0 - 1 - r0, n1 - 1 - r1, n2 - 1 - r2, n0, n1, n2)
+                        else:
+                            visit(dt, ft, r0, r1, r2, n0, n1, n2)
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def unravel(ndim: int):
+    """``(flat, ft)``: flat raster indices (the sweeps' features) as the component
+    layout's coordinates."""
     pad = 3 - ndim
-    cell = _cell_func(bax)
-    l1 = metric == "taxicab"
 
-    @ti.func
-    def comp(ft: ti.template(), c: ti.template(), s0, e):
-        return ft[c * s0 + e[0], e[1], e[2]]
-
-    @ti.func
-    def cost(src: ti.template(), s0, e, base):
-        r = INF
-        if comp(src, 0, s0, e) >= 0:
-            r = 0
+    @ti.kernel
+    def kern(flat: ND3(dtype=ti.i32), ft: ND3(dtype=ti.i32)):
+        n0, n1, n2 = flat.shape[0], flat.shape[1], flat.shape[2]
+        for i, j, k in ti.ndrange(n0, n1, n2):
+            f = flat[i, j, k]
+            q = ti.Vector([f // (n1 * n2), (f // n2) % n1, f % n2])
             for c in ti.static(range(ndim)):
-                if ti.static(c != ax):
-                    t = ti.abs(comp(src, c, s0, e) - base[pad + c])
-                    if ti.static(l1):
-                        r += t
-                    else:
-                        r = ti.max(r, t)
-        return r
+                ft[c * n0 + i, j, k] = q[pad + c]
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def first_scan(in_dtype: np.dtype, last: bool):
+    """``(a, d, zero)``: the first separable pass, along the contiguous axis, every line
+    a thread: ``d`` = the distance to the line's nearest background element (``a ==
+    zero``), :data:`INF` where the line has none (``last``: SciPy's -1 there, the image
+    being 1-D)."""
+    t_in = ti_dtype(np.dtype(in_dtype))
+    nonzero = nonzero_func(np.dtype(in_dtype))
+
+    @ti.kernel
+    def kern(a: ND3(dtype=t_in), d: ND3(dtype=ti.i32), zero: t_in):
+        n = a.shape[2]
+        for i, j in ti.ndrange(a.shape[0], a.shape[1]):
+            run = INF
+            for k in range(n):
+                run = ti.select(nonzero(a[i, j, k], zero), ti.min(run + 1, INF), 0)
+                d[i, j, k] = run
+            run = INF
+            for r in range(n):
+                k = n - 1 - r
+                run = ti.min(d[i, j, k], run + 1)
+                if ti.static(last):
+                    d[i, j, k] = ti.select(run >= INF, -1, run)
+                else:
+                    d[i, j, k] = run
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def line_scan(ndim: int, ax: int, last: bool, block: int):
+    """``(d,)``: in place along logical axis ``ax``: ``d[x] = min(d[x], d[x - 1] + 1)``
+    forward, then the same backward -- the exact 1-D L1 transform of the line's costs
+    (on the first axis, costs 0 / :data:`INF`: the distance to the line's nearest
+    background element, for any metric). ``last``: :data:`INF` (no background
+    anywhere) becomes SciPy's -1.
+
+    A thread walks ``block`` neighbouring lines at once when ``ax`` is not the
+    contiguous axis, the contiguous one innermost (on the CPU: every step reads whole
+    cache lines; ``block=1`` on GPUs, where neighbouring threads read neighbouring
+    elements); along the contiguous axis every line is a thread."""
+    bax, (oa, ob) = _axes(ndim, ax)
+    cell = _cell_func(bax)
+    width = block if bax != 2 else 1
+
+    @ti.func
+    def put(d: ti.template(), e, v):
+        if ti.static(last):
+            d[e] = ti.select(v >= INF, -1, v)
+        else:
+            d[e] = v
+
+    @ti.kernel
+    def kern(d: ND3(dtype=ti.i32)):
+        n = d.shape[bax]
+        nq = d.shape[ob]
+        for p, qb in ti.ndrange(d.shape[oa], (nq + width - 1) // width):
+            for ii in range(1, n):
+                for t in range(width):
+                    q = qb * width + t
+                    if q < nq:
+                        e = cell(p, q, ii)
+                        d[e] = ti.min(d[e], d[cell(p, q, ii - 1)] + 1)
+            for t in range(width):
+                q = qb * width + t
+                if q < nq:
+                    e = cell(p, q, n - 1)
+                    put(d, e, d[e])
+            for r in range(1, n):
+                ii = n - 1 - r
+                for t in range(width):
+                    q = qb * width + t
+                    if q < nq:
+                        e = cell(p, q, ii)
+                        nb = d[cell(p, q, ii + 1)]
+                        nb = ti.select(nb < 0, INF, nb)  # already -1 (``last``): none
+                        put(d, e, ti.min(d[e], nb + 1))
+    return kern
+
+
+@functools.lru_cache(maxsize=None)
+def linf_pass(ndim: int, ax: int, last: bool):
+    """``(src, dst, g, h)``: along logical axis ``ax``, every line a thread, ``dst[x] =
+    min_i max(|x - i|, src[i])`` -- the L-infinity step of a separable transform -- by
+    Meijster, Roerdink and Hesselink's lower envelope (2000; ``g``, ``h``: int32 scratch
+    of the image's shape, the envelope's sites and where each starts). ``last``:
+    :data:`INF` becomes SciPy's -1."""
+    bax, (oa, ob) = _axes(ndim, ax)
+    cell = _cell_func(bax)
 
     @ti.func
     def f(x, i, gi):
-        r = 0
-        if ti.static(l1):
-            r = ti.abs(x - i) + gi
-        else:
-            r = ti.max(ti.abs(x - i), gi)
-        return r
+        return ti.max(ti.abs(x - i), gi)
 
     @ti.func
     def sep(i, u, gi, gu):
         r = 0
-        if ti.static(l1):
-            if gu >= gi + u - i:
-                r = INF
-            elif gi > gu + u - i:
-                r = -INF
-            else:
-                r = (gu - gi + u + i) // 2
+        if gi <= gu:
+            r = ti.max(i + gu, (i + u) // 2)
         else:
-            if gi <= gu:
-                r = ti.max(i + gu, (i + u) // 2)
-            else:
-                r = ti.min(u - gi, (i + u) // 2)
+            r = ti.min(u - gi, (i + u) // 2)
         return r
 
     @ti.kernel
     def kern(src: ND3(dtype=ti.i32), dst: ND3(dtype=ti.i32), g: ND3(dtype=ti.i32),
              h: ND3(dtype=ti.i32)):
-        s0 = g.shape[0]
-        n = g.shape[bax]
-        for p, q in ti.ndrange(g.shape[oa], g.shape[ob]):
-            base = cell(p, q, 0)
+        n = src.shape[bax]
+        for p, q in ti.ndrange(src.shape[oa], src.shape[ob]):
             qq = 0
             g[cell(p, q, 0)] = 0
             h[cell(p, q, 0)] = 0
             for u in range(1, n):
-                gu = cost(src, s0, cell(p, q, u), base)
+                gu = src[cell(p, q, u)]
                 while qq >= 0:
                     sq = g[cell(p, q, qq)]
                     tq = h[cell(p, q, qq)]
-                    gs = cost(src, s0, cell(p, q, sq), base)
-                    if f(tq, sq, gs) <= f(tq, u, gu):
+                    if f(tq, sq, src[cell(p, q, sq)]) <= f(tq, u, gu):
                         break
                     qq -= 1
                 if qq < 0:
@@ -274,19 +414,18 @@ def chamfer_pass(ndim: int, ax: int, metric: str):
                     g[cell(p, q, 0)] = u
                 else:
                     sq = g[cell(p, q, qq)]
-                    wpos = 1 + sep(sq, u, cost(src, s0, cell(p, q, sq), base), gu)
+                    wpos = 1 + sep(sq, u, src[cell(p, q, sq)], gu)
                     if wpos < n:
                         qq += 1
                         g[cell(p, q, qq)] = u
                         h[cell(p, q, qq)] = wpos
             for r in range(n):
                 u = n - 1 - r
-                e = cell(p, q, u)
-                es = cell(p, q, g[cell(p, q, qq)])
-                if comp(src, 0, s0, es) < 0:
-                    es = e  # no site on the line: copied through
-                for c in ti.static(range(ndim)):
-                    dst[c * s0 + e[0], e[1], e[2]] = comp(src, c, s0, es)
+                sq = g[cell(p, q, qq)]
+                v = ti.min(f(u, sq, src[cell(p, q, sq)]), INF)
+                if ti.static(last):
+                    v = ti.select(v >= INF, -1, v)
+                dst[cell(p, q, u)] = v
                 if u == h[cell(p, q, qq)]:
                     qq -= 1
     return kern

@@ -42,16 +42,8 @@ FAR = 1 << 30
 NONE = (1 << 31) - 1
 
 
-def passes(offsets: tuple) -> tuple:
-    """``(axis, step, pull)`` for each line walk of a sweep: along ``axis`` in direction
-    ``step`` (+1 / -1), pulling from the offsets that point back along the walk."""
-    out = []
-    for a in (2, 1, 0):
-        for step in (1, -1):
-            pull = tuple(o for o in offsets if o[a] == -step)
-            if pull:
-                out.append((a, step, pull))
-    return tuple(out)
+#: The line walks of a sweep: (axis, step), contiguous axis first.
+PLAN = ((2, 1), (2, -1), (1, 1), (1, -1), (0, 1), (0, -1))
 
 
 def _others(a: int) -> tuple:
@@ -59,32 +51,32 @@ def _others(a: int) -> tuple:
 
 
 @ti.func
-def _inside(x, o: ti.template(), n0, n1, n2):
-    ok = 1
-    for k in ti.static(range(3)):
-        if ti.static(o[k] != 0):
-            lim = n0
-            if ti.static(k == 1):
-                lim = n1
-            if ti.static(k == 2):
-                lim = n2
-            ok &= ti.cast(x[k] + o[k] >= 0, ti.i32) & ti.cast(x[k] + o[k] < lim, ti.i32)
-    return ok
+def _inside(y, dims):
+    return ti.cast(y[0] >= 0, ti.i32) & ti.cast(y[0] < dims[0], ti.i32) & \
+        ti.cast(y[1] >= 0, ti.i32) & ti.cast(y[1] < dims[1], ti.i32) & \
+        ti.cast(y[2] >= 0, ti.i32) & ti.cast(y[2] < dims[2], ti.i32)
 
 
-def _walker(offsets: tuple, update):
-    """A ti.func ``walk(n0, n1, n2, flag, stamp, *state)`` running the line passes of
-    :func:`passes` over ``offsets``; ``update(x, pull, n0, n1, n2, *state)`` relaxes element
-    ``x`` (a 3-vector) from its ``pull`` neighbours and returns 1 when it changed it."""
-    plan = passes(offsets)
+@ti.func
+def _offset(offs: ti.template(), k):
+    return ti.Vector([offs[3 * k], offs[3 * k + 1], offs[3 * k + 2]])
+
+
+def _walker(update):
+    """A ti.func ``walk(offs, dims, flag, stamp, *state)`` running the line passes of
+    :data:`PLAN`; ``update(x, offs, a, step, dims, *state)`` relaxes element ``x`` (a
+    3-vector) from its neighbours ``x + o`` (``offs``: m offsets, flat int32 (3m,):
+    run-time offsets, one compiled kernel for every structure) that lie behind it on the walk
+    along axis ``a`` in direction ``step`` (``o[a] == -step``), and returns 1 when it changed
+    it. Offsets with ``o[a] == 0`` wait for another axis' pass: every offset is nonzero
+    somewhere."""
 
     @ti.func
-    def walk(n0, n1, n2, flag: ti.template(), stamp, a0: ti.template(), a1: ti.template(),
-             a2: ti.template(), a3: ti.template()):
-        dims = ti.Vector([n0, n1, n2])
-        for p in ti.static(range(len(plan))):
-            a, step, pull = ti.static(plan[p][0], plan[p][1], plan[p][2])
-            b, c = ti.static(_others(plan[p][0]))
+    def walk(offs: ti.template(), dims, flag: ti.template(), stamp, a0: ti.template(),
+             a1: ti.template(), a2: ti.template(), a3: ti.template()):
+        for p in ti.static(range(len(PLAN))):
+            a, step = ti.static(PLAN[p][0], PLAN[p][1])
+            b, c = ti.static(_others(PLAN[p][0]))
             for u, v in ti.ndrange(dims[b], dims[c]):
                 changed = 0
                 for s in range(dims[a]):
@@ -95,22 +87,23 @@ def _walker(offsets: tuple, update):
                         x[a] = s
                     else:
                         x[a] = dims[a] - 1 - s
-                    changed |= update(x, pull, n0, n1, n2, a0, a1, a2, a3)
+                    changed |= update(x, offs, a, step, dims, a0, a1, a2, a3)
                 if changed != 0:
                     mark(flag, stamp)
     return walk
 
 
 @ti.func
-def _floor_update(x, pull: ti.template(), n0, n1, n2, T: ti.template(), g: ti.template(),
-                  a2: ti.template(), a3: ti.template()):
+def _floor_update(x, offs: ti.template(), a: ti.template(), step: ti.template(), dims,
+                  T: ti.template(), g: ti.template(), a2: ti.template(), a3: ti.template()):
     t = T[x[0], x[1], x[2]]
     gq = g[x[0], x[1], x[2]]
     best = t
-    for k in ti.static(range(len(pull))):
-        o = ti.static(pull[k])
-        if _inside(x, o, n0, n1, n2):
-            best = ti.min(best, ti.max(gq, T[x[0] + o[0], x[1] + o[1], x[2] + o[2]]))
+    for k in range(offs.shape[0] // 3):
+        o = _offset(offs, k)
+        y = x + o
+        if o[a] == -step and _inside(y, dims):
+            best = ti.min(best, ti.max(gq, T[y[0], y[1], y[2]]))
     r = 0
     if best < t:
         T[x[0], x[1], x[2]] = best
@@ -118,17 +111,21 @@ def _floor_update(x, pull: ti.template(), n0, n1, n2, T: ti.template(), g: ti.te
     return r
 
 
+def _dims(a):
+    return ti.Vector([a.shape[0], a.shape[1], a.shape[2]])
+
+
 @functools.lru_cache(maxsize=None)
-def floor_sweep(offsets: tuple):
-    """``(T, g, flag, stamp)``: one sweep of ``T <- min(T, max(g, min_n T(x + o)))`` over
-    the (pull) ``offsets``, float64 3-D buffers; reconstruction by erosion and the
-    watershed's flooding level (module docstring)."""
-    walk = _walker(offsets, _floor_update)
+def floor_sweep():
+    """``(offs, T, g, flag, stamp)``: one sweep of ``T <- min(T, max(g, min_o T(x + o)))``
+    over the (pull) offsets ``offs`` (flat int32, 3 per offset), float64 3-D buffers; reconstruction by
+    erosion and the watershed's flooding level (module docstring)."""
+    walk = _walker(_floor_update)
 
     @ti.kernel
-    def kern(T: ND3(dtype=ti.f64), g: ND3(dtype=ti.f64), flag: ND1(dtype=ti.i32),
-             stamp: ti.i32):
-        walk(T.shape[0], T.shape[1], T.shape[2], flag, stamp, T, g, T, T)
+    def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), g: ND3(dtype=ti.f64),
+             flag: ND1(dtype=ti.i32), stamp: ti.i32):
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, g, T, T)
     return kern
 
 
@@ -138,20 +135,20 @@ def _flat(x, n1, n2):
 
 
 @ti.func
-def _depth_update(x, pull: ti.template(), n0, n1, n2, T: ti.template(), D: ti.template(),
-                  S: ti.template(), a3: ti.template()):
+def _depth_update(x, offs: ti.template(), a: ti.template(), step: ti.template(), dims,
+                  T: ti.template(), D: ti.template(), S: ti.template(), a3: ti.template()):
     """Breadth-first depth inside a flooding level: 0 where the element is entered from a
     lower level (or is a marker), else 1 + the least depth of its same-level neighbours --
     scikit-image's heap pops one level in push order (age), which is this order."""
     r = 0
     d = D[x[0], x[1], x[2]]
     t = T[x[0], x[1], x[2]]
-    if S[x[0], x[1], x[2]] != _flat(x, n1, n2) and t < ti.math.inf and d > 0:
+    if S[x[0], x[1], x[2]] != _flat(x, dims[1], dims[2]) and t < ti.math.inf and d > 0:
         best = d
-        for k in ti.static(range(len(pull))):
-            o = ti.static(pull[k])
-            if _inside(x, o, n0, n1, n2):
-                y = x + ti.Vector(o)
+        for k in range(offs.shape[0] // 3):
+            o = _offset(offs, k)
+            y = x + o
+            if o[a] == -step and _inside(y, dims):
                 tn = T[y[0], y[1], y[2]]
                 if tn < t:
                     best = 0
@@ -164,64 +161,58 @@ def _depth_update(x, pull: ti.template(), n0, n1, n2, T: ti.template(), D: ti.te
 
 
 @functools.lru_cache(maxsize=None)
-def depth_sweep(offsets: tuple):
-    """``(T, D, S, flag, stamp)``: one sweep of the watershed's depth relaxation (int32 D;
-    ``S`` holds the markers' own flat positions, which marks them)."""
-    walk = _walker(offsets, _depth_update)
+def depth_sweep():
+    """``(offs, T, D, S, flag, stamp)``: one sweep of the watershed's depth relaxation
+    (int32 D; ``S`` holds the markers' own flat positions, which marks them)."""
+    walk = _walker(_depth_update)
 
     @ti.kernel
-    def kern(T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32), S: ND3(dtype=ti.i32),
-             flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(T.shape[0], T.shape[1], T.shape[2], flag, stamp, T, D, S, S)
+    def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
+             S: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32), stamp: ti.i32):
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, S)
     return kern
 
 
-def _source_update(offsets: tuple):
-    """The update of the source relaxation over every neighbour at ``offsets``: the
-    element's pusher -- the neighbour the queue pops first -- is the one of least
-    (level, depth); of equal ones, the least source (the marker first in raster order)
-    stands for the rest of the queue's order. Pushers are fixed once T and D are, so the
-    least source over them only decreases: a relaxation."""
-
-    @ti.func
-    def update(x, pull: ti.template(), n0, n1, n2, T: ti.template(), D: ti.template(),
-               S: ti.template(), a3: ti.template()):
-        r = 0
-        s = S[x[0], x[1], x[2]]
-        if s != _flat(x, n1, n2) and T[x[0], x[1], x[2]] < ti.math.inf:
-            bt = ti.f64(ti.math.inf)  # typed: a bare literal would make bt f32
-            bd = FAR
-            bs = NONE
-            for k in ti.static(range(len(offsets))):
-                o = ti.static(offsets[k])
-                if _inside(x, o, n0, n1, n2):
-                    y = x + ti.Vector(o)
-                    tn = T[y[0], y[1], y[2]]
-                    dn = D[y[0], y[1], y[2]]
-                    sn = S[y[0], y[1], y[2]]
-                    if tn < bt or (tn == bt and dn < bd):
-                        bt = tn
-                        bd = dn
-                        bs = sn
-                    elif tn == bt and dn == bd:
-                        bs = ti.min(bs, sn)
-            if bs < s:
-                S[x[0], x[1], x[2]] = bs
-                r = 1
-        return r
-    return update
+@ti.func
+def _source_update(x, offs: ti.template(), a: ti.template(), step: ti.template(), dims,
+                   T: ti.template(), D: ti.template(), S: ti.template(), a3: ti.template()):
+    """The element's pusher -- the neighbour the queue pops first -- is the one of least
+    (level, depth) among *all* its neighbours; of equal ones, the least source (the marker
+    first in raster order) stands for the rest of the queue's order. Pushers are fixed once
+    T and D are, so the least source over them only decreases: a relaxation."""
+    r = 0
+    s = S[x[0], x[1], x[2]]
+    if s != _flat(x, dims[1], dims[2]) and T[x[0], x[1], x[2]] < ti.math.inf:
+        bt = ti.f64(ti.math.inf)  # typed: a bare literal would make bt f32
+        bd = FAR
+        bs = NONE
+        for k in range(offs.shape[0] // 3):
+            y = x + _offset(offs, k)
+            if _inside(y, dims):
+                tn = T[y[0], y[1], y[2]]
+                dn = D[y[0], y[1], y[2]]
+                sn = S[y[0], y[1], y[2]]
+                if tn < bt or (tn == bt and dn < bd):
+                    bt = tn
+                    bd = dn
+                    bs = sn
+                elif tn == bt and dn == bd:
+                    bs = ti.min(bs, sn)
+        if bs < s:
+            S[x[0], x[1], x[2]] = bs
+            r = 1
+    return r
 
 
 @functools.lru_cache(maxsize=None)
-def source_sweep(offsets: tuple):
-    """``(T, D, S, flag, stamp)``: one sweep of the watershed's source relaxation (every
-    element looks at all its neighbours at ``offsets``, the pull offsets)."""
-    walk = _walker(offsets, _source_update(offsets))
+def source_sweep():
+    """``(offs, T, D, S, flag, stamp)``: one sweep of the watershed's source relaxation."""
+    walk = _walker(_source_update)
 
     @ti.kernel
-    def kern(T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32), S: ND3(dtype=ti.i32),
-             flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(T.shape[0], T.shape[1], T.shape[2], flag, stamp, T, D, S, S)
+    def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
+             S: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32), stamp: ti.i32):
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, S)
     return kern
 
 
@@ -233,36 +224,36 @@ def _before(ta, da, sa, tb, db, sb):
 
 
 @functools.lru_cache(maxsize=None)
-def line_sweep(offsets: tuple, lab_dtype: np.dtype):
-    """``(T, D, S, L, line, flag, stamp)``: one sweep of the watershed line. An element is
-    on the line (``line`` = 1) when, as scikit-image's flood pops it, a neighbour already
-    carries another label: a neighbour popped before it (smaller key) that is not on the
-    line itself, or a marker not popped yet (markers are labelled from the start). The
-    dependencies follow the pop order, so repeated sweeps settle."""
+def line_sweep(lab_dtype: np.dtype):
+    """``(offs, T, D, S, L, line, flag, stamp)``: one sweep of the watershed line over the
+    footprint's offsets ``offs``. An element is on the line (``line`` = 1) when, as
+    scikit-image's flood pops it, a neighbour already carries another label: a neighbour
+    popped before it (smaller key) that is not on the line itself, or a marker not popped
+    yet (markers are labelled from the start). The dependencies follow the pop order, so
+    repeated sweeps settle."""
     t_lab = ti_dtype(np.dtype(lab_dtype))
 
     @ti.kernel
-    def kern(T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32), S: ND3(dtype=ti.i32),
-             L: ND3(dtype=t_lab), line: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32),
-             stamp: ti.i32):
-        n0, n1, n2 = T.shape[0], T.shape[1], T.shape[2]
-        for i, j, l in ti.ndrange(n0, n1, n2):
+    def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
+             S: ND3(dtype=ti.i32), L: ND3(dtype=t_lab), line: ND3(dtype=ti.i32),
+             flag: ND1(dtype=ti.i32), stamp: ti.i32):
+        dims = ti.Vector([T.shape[0], T.shape[1], T.shape[2]])
+        for i, j, l in ti.ndrange(dims[0], dims[1], dims[2]):
             x = ti.Vector([i, j, l])
             lab = L[i, j, l]
             new = 0
             if lab != 0:
                 t, d, s = T[i, j, l], D[i, j, l], S[i, j, l]
-                for k in ti.static(range(len(offsets))):
-                    o = ti.static(offsets[k])
-                    if _inside(x, o, n0, n1, n2):
-                        y = x + ti.Vector(o)
+                for k in range(offs.shape[0] // 3):
+                    y = x + _offset(offs, k)
+                    if _inside(y, dims):
                         ln = L[y[0], y[1], y[2]]
                         if ln != 0 and ln != lab:
                             tn, dn, sn = T[y[0], y[1], y[2]], D[y[0], y[1], y[2]], S[y[0], y[1], y[2]]
                             earlier = _before(tn, dn, sn, t, d, s)
                             if earlier != 0 and line[y[0], y[1], y[2]] == 0:
                                 new = 1
-                            is_marker = ti.cast(sn == _flat(y, n1, n2), ti.i32)
+                            is_marker = ti.cast(sn == _flat(y, dims[1], dims[2]), ti.i32)
                             if earlier == 0 and is_marker != 0:
                                 new = 1
             if new != line[i, j, l]:

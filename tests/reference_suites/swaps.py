@@ -94,6 +94,26 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
     Suite("skimage/morphology/test_flood_fill", "skimage.morphology.tests.test_flood_fill",
           ("skimage.morphology", "skimage.segmentation"),
           _same("medkern.segmentation", ["flood", "flood_fill"]), count="touched"),
+    # segmentation II (issue 11): each module imports its function from the defining module
+    Suite("skimage/segmentation/test_watershed", "skimage.segmentation.tests.test_watershed",
+          ("skimage.segmentation._watershed", "skimage.segmentation"),
+          {"watershed": "medkern.segmentation:watershed"}, count="touched"),
+    Suite("skimage/feature/test_peak", "skimage.feature.tests.test_peak",
+          ("skimage.feature.peak", "skimage.feature"),
+          {"peak_local_max": "medkern.segmentation:peak_local_max"}, count="touched"),
+    Suite("skimage/morphology/test_reconstruction",
+          "skimage.morphology.tests.test_reconstruction",
+          ("skimage.morphology.grayreconstruct", "skimage.morphology"),
+          {"reconstruction": "medkern.morphology:reconstruction"}, count="touched"),
+    Suite("skimage/morphology/test_extrema", "skimage.morphology.tests.test_extrema",
+          ("skimage.morphology.extrema", "skimage.morphology"),
+          _same("medkern.morphology", ["h_maxima", "h_minima", "local_maxima",
+                                       "local_minima"]), count="touched"),
+    Suite("skimage/morphology/test_misc", "skimage.morphology.tests.test_misc",
+          ("skimage.morphology.misc", "skimage.morphology"),
+          _same("medkern.morphology", ["remove_small_objects", "remove_small_holes",
+                                       "local_maxima"]),
+          count="touched"),
 ]}
 
 # what `make reference-suites` runs: SciPy's three and each area's own skimage modules
@@ -102,4 +122,6 @@ DEFAULT = ["scipy.ndimage/test_filters", "scipy.ndimage/test_interpolation",
            "scipy.ndimage/test_measurements", "scipy.ndimage/test_morphology",
            "skimage/filters/test_thresholding",
            "skimage/morphology/test_flood_fill", "skimage/segmentation/test_clear_border",
-           "skimage/segmentation/test_join"]
+           "skimage/segmentation/test_join", "skimage/segmentation/test_watershed",
+           "skimage/feature/test_peak", "skimage/morphology/test_reconstruction",
+           "skimage/morphology/test_extrema", "skimage/morphology/test_misc"]

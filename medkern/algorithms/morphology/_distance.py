@@ -10,16 +10,17 @@ data stays on the device between passes.
   the algorithm SciPy runs -- with SciPy's pass order, tie rules and float64
   operations, so the indices equal SciPy's everywhere (ties included: exactly without
   ``sampling``, where all arithmetic is on integers; on the CPU arch with it).
-* :func:`distance_transform_cdt`: SciPy runs a two-pass chamfer with the metric's
-  ``3 x ... x 3`` structure; for the cross (``taxicab``) and the full box
-  (``chessboard``) that is the exact L1 / L-infinity distance on the unobstructed grid,
-  which medkern computes with Meijster's separable lower envelopes.
+* :func:`distance_transform_cdt`: SciPy's two chamfer sweeps with the metric's
+  ``3 x ... x 3`` structure, run as SciPy runs them (serial) where its indices or an
+  arbitrary structure are asked for; the taxicab / chessboard distances alone by
+  separable passes on the distances (lines in parallel; for chessboard on the CPU arch
+  the sweeps, which are faster there).
 * :func:`distance_transform_bf`: SciPy's brute force itself, on the device: every
   foreground element against every border background element, in parallel, with
   SciPy's arithmetic and tie rule (indices identical).
 
-Where several background elements are nearest, ``cdt`` may report another one of
-them than SciPy does (the distances are the same); see its Notes.
+Distances and indices equal SciPy's everywhere, ties included (for ``edt`` with
+``sampling`` on the CPU arch; see its Notes).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.ndimage as ndi
 
-from ... import arrays
+from ... import arrays, runtime
 from ...checks import ArgumentError, _scipy
 from ...kernels import distance as kd
 from ...registry import Algorithm, register
@@ -115,25 +116,19 @@ def _pack(result: list) -> Any:
 
 
 # --------------------------------------------------------------------------- the transform
-def _features(job: Job, metric: str, weights: list[float] | None) -> Any:
+def _features(job: Job, weights: list[float] | None) -> Any:
     """The feature transform of the job's input (a leased int32 buffer in the component
-    layout, ``(ndim,) + shape``): ``metric`` ``"euclidean"``, ``"taxicab"`` or
-    ``"chessboard"``."""
+    layout, ``(ndim,) + shape``) by the Euclidean passes."""
     ndim, shape = job.ndim, job.shape
     comp = arrays.component_shape3(ndim, shape)
     a = arrays.empty_buffer(comp, np.dtype(np.int32))
     b = arrays.empty_buffer(comp, np.dtype(np.int32))
     scratch = [arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))]
-    if metric != "euclidean":
-        scratch.append(arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32)))
     w3 = [float(v) for v in (weights or [1.0] * ndim)] + [1.0] * (3 - ndim)
     try:
         job.launch(kd.init(job.in_dtype, ndim), job.src, a, job.in_dtype.type(0))
         for ax in range(ndim):
-            if metric == "euclidean":
-                job.launch(kd.edt_pass(ndim, ax), a, b, scratch[0], *w3, 0.0, 1)
-            else:
-                job.launch(kd.chamfer_pass(ndim, ax, metric), a, b, *scratch)
+            job.launch(kd.edt_pass(ndim, ax), a, b, scratch[0], *w3, 0.0, 1)
             a, b = b, a
     except BaseException:
         arrays.release_buffer(a)
@@ -149,15 +144,12 @@ def _run(job: Job, metric: str, weights: list[float] | None, kind: str, fill: fl
     """Features -> distances (``kind``, :func:`medkern.kernels.distance.distances`) ->
     the results SciPy returns, written into ``distances`` / ``indices`` where given."""
     ndim = job.ndim
-    ft = _features(job, metric, weights)
+    ft = _features(job, weights)
     w3 = [float(v) for v in (weights or [1.0] * ndim)] + [1.0] * (3 - ndim)
     try:
         if return_distances:
             dbuf = job.buffer()
             job.launch(kd.distances(ndim, kind, job.out_dtype), ft, dbuf, *w3, float(fill), 1)
-        elif kind != "edt":
-            job.launch(kd.fix_missing(ndim, kind in ("taxicab", "chessboard")
-                                      and job.out_dtype == np.int32), ft)
     except BaseException:
         job.discard(ft)
         raise
@@ -176,7 +168,8 @@ def _deliver(job: Job, dbuf: Any, ft: Any, return_distances: bool, return_indice
         dist, idx = job.finish_with(dbuf, extra=[(ft, ishape, np.int32)])
     elif return_distances:
         dist, idx = job.finish(dbuf), None
-        arrays.release_buffer(ft)
+        if ft is not None:
+            arrays.release_buffer(ft)
     else:
         dist, idx = None, job.deliver(ft, ishape, np.int32)
         job.discard()
@@ -302,36 +295,97 @@ def distance_transform_edt(input: ArrayInput, sampling: Any = None,
 _TAXICAB = ("taxicab", "cityblock", "manhattan")
 
 
-def _cdt_metric(metric: Any, ndim: int) -> str:
-    """``metric`` of ``distance_transform_cdt`` as ``"taxicab"`` or ``"chessboard"``."""
+def _cdt_metric(metric: Any, ndim: int) -> tuple[str | None, tuple]:
+    """``metric`` of ``distance_transform_cdt``: ``("taxicab" | "chessboard" | None,
+    offsets)`` -- the name where the structure is one of those two (the separable
+    passes give its distances), and the 3-D offsets of the structure's first half in
+    raster order (what SciPy's sweeps read)."""
+    from ..segmentation._label import generate_binary_structure
     if isinstance(metric, str):
         if metric in _TAXICAB:
-            return "taxicab"
-        if metric == "chessboard":
-            return "chessboard"
-        raise ValueError(f"metric must be 'chessboard', 'taxicab' (or 'cityblock', "
-                         f"'manhattan') or a structure array, got {metric!r}"
-                         + _scipy("invalid metric provided"))
+            s = generate_binary_structure(ndim, 1)
+        elif metric == "chessboard":
+            s = generate_binary_structure(ndim, ndim)
+        else:
+            raise ValueError(f"metric must be 'chessboard', 'taxicab' (or 'cityblock', "
+                             f"'manhattan') or a structure array, got {metric!r}"
+                             + _scipy("invalid metric provided"))
+    else:
+        try:
+            s = np.asarray(metric)
+        except Exception as exc:  # noqa: BLE001 - whatever numpy refuses
+            raise ValueError(f"metric must be a string or a structure array: {exc}"
+                             + _scipy("invalid metric provided")) from None
+        if any(n != 3 for n in s.shape):
+            raise ValueError(f"metric must have size 3 along every axis, got shape {s.shape}"
+                             + _scipy("metric sizes must be equal to 3"))
+        if s.ndim != ndim:
+            raise ValueError(f"metric must have the input's rank {ndim}, got ndim={s.ndim}")
+        if s.dtype.kind not in "biuf":
+            raise TypeError(f"metric must be a boolean or numeric structure, got dtype {s.dtype}")
+        # nonzero = in the structure (SciPy reads the array's bytes as bool: scipy#17381)
+        s = s.astype(bool)
+    # SciPy's sweeps read only the half before the centre (raster order); the
+    # backward sweep reads the same half over the flipped array
+    half = [idx for n, idx in enumerate(np.ndindex(*s.shape)) if n < s.size // 2 and s[idx]]
+    offsets = tuple((0,) * (3 - ndim) + tuple(int(v) - 1 for v in idx) for idx in half)
+    name = None
+    for cand, conn in (("taxicab", 1), ("chessboard", ndim)):
+        ref = generate_binary_structure(ndim, conn)
+        if np.array_equal(s.ravel()[:s.size // 2], ref.ravel()[:s.size // 2]):
+            name = cand
+    return name, offsets
+
+
+def _cdt(job: Job, name: str | None, offsets: tuple, return_distances: bool,
+         return_indices: bool, distances: Any, indices: Any) -> Any:
+    """The chamfer transform: SciPy's two sweeps (serial: its indices, or a structure
+    other than the taxicab / chessboard one), else the separable passes (parallel)."""
+    ndim, shape = job.ndim, job.shape
+    zero = job.in_dtype.type(0)
+    dbuf = job.buffer()
+    bufs = []
+    ft = None
     try:
-        s = np.asarray(metric)
-    except Exception as exc:  # noqa: BLE001 - whatever numpy refuses
-        raise ValueError(f"metric must be a string or a structure array: {exc}"
-                         + _scipy("invalid metric provided")) from None
-    if any(n != 3 for n in s.shape):
-        raise ValueError(f"metric must have size 3 along every axis, got shape {s.shape}"
-                         + _scipy("metric sizes must be equal to 3"))
-    if s.ndim != ndim:
-        raise ValueError(f"metric must have the input's rank {ndim}, got ndim={s.ndim}")
-    from ..segmentation._label import generate_binary_structure
-    mine = s.astype(bool)
-    # compared whole: SciPy's sweeps read the structure relative to its centre, and
-    # without the centre they give other (partly unreached, -1) results
-    for name, conn in (("taxicab", 1), ("chessboard", ndim)):
-        if np.array_equal(mine, generate_binary_structure(ndim, conn)):
-            return name
-    raise NotImplementedError(
-        "metric: only the structures of the taxicab (generate_binary_structure(ndim, 1)) "
-        "and chessboard (generate_binary_structure(ndim, ndim)) metrics are supported")
+        # chessboard distances: on the CPU SciPy's sweeps (serial, a few operations an
+        # element) beat the separable L-infinity passes (a lower envelope per line)
+        if return_indices or name is None or (name == "chessboard" and ndim > 1
+                                               and runtime.is_cpu()):
+            flat = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
+            bufs.append(flat)
+            job.launch(kd.cdt_init(job.in_dtype, -1, return_indices), job.src, dbuf, flat, zero)
+            for backward in (False, True):
+                job.launch(kd.cdt_sweep(offsets, backward, return_indices), dbuf, flat)
+            if return_indices:
+                ft = arrays.empty_buffer(arrays.component_shape3(ndim, shape),
+                                         np.dtype(np.int32))
+                job.launch(kd.unravel(ndim), flat, ft)
+        else:
+            # the first pass (the 1-D distance, for any metric) along the contiguous axis;
+            # on the CPU a thread of the other passes walks 32 lines side by side
+            axes = list(range(ndim))[::-1]
+            block = 32 if runtime.is_cpu() else 1
+            job.launch(kd.first_scan(job.in_dtype, ndim == 1), job.src, dbuf, zero)
+            if name == "taxicab":
+                for n, ax in enumerate(axes[1:]):
+                    job.launch(kd.line_scan(ndim, ax, n == ndim - 2, block), dbuf)
+            elif ndim > 1:
+                other = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
+                g = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
+                h = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
+                bufs += [g, h]
+                a, b = dbuf, other
+                for n, ax in enumerate(axes[1:]):
+                    job.launch(kd.linf_pass(ndim, ax, n == ndim - 2), a, b, g, h)
+                    a, b = b, a
+                dbuf = a
+                bufs.append(b)
+    except BaseException:
+        job.discard(dbuf, *bufs, *([ft] if ft is not None else []))
+        raise
+    for buf in bufs:
+        arrays.release_buffer(buf)
+    return _deliver(job, dbuf, ft, return_distances, return_indices, distances, indices)
 
 
 def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
@@ -346,8 +400,10 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
         1-3 D, any real dtype or bool: nonzero elements are the foreground.
     metric : {'chessboard', 'taxicab', 'cityblock', 'manhattan'} or array_like, optional
         ``'chessboard'`` (L-infinity, the default) or ``'taxicab'`` (L1; ``'cityblock'``
-        and ``'manhattan'`` are its other names), or the structure SciPy builds for
-        them: ``generate_binary_structure(ndim, ndim)`` / ``(ndim, 1)``.
+        and ``'manhattan'`` are its other names), or a structure: an array of the
+        input's rank, size 3 along every axis, nonzero = a step of the metric
+        (``generate_binary_structure(ndim, ndim)`` / ``(ndim, 1)`` are the two named
+        ones).
     return_distances, return_indices : bool, optional
         What to return (default: the distances only).
     distances : ndarray or DeviceArray, optional
@@ -358,33 +414,42 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
     Returns
     -------
     distances : ndarray, DeviceArray or Volume
-        int32; -1 everywhere when the input has no background (SciPy's value).
+        int32; -1 where no background element is reached (everywhere when the input
+        has none; with some structures elsewhere too: SciPy's value).
     indices : ndarray or DeviceArray
-        int32 ``(ndim,) + shape``, a nearest background element of each element (the
-        element itself where there is no background).
+        int32 ``(ndim,) + shape``: the background element each element's distance was
+        propagated from (the element itself where none is reached).
 
     Raises
     ------
     ValueError
         Unknown ``metric`` name, a structure not of size 3 or of another rank,
         ``distances``/``indices`` of the wrong shape or dtype (SciPy's class there).
-    NotImplementedError
-        A structure other than the taxicab or chessboard one.
+    TypeError
+        A structure that is not boolean or numeric.
     ArgumentError
         Both ``return_*`` False, or an output given with its ``return_*`` False.
 
     Notes
     -----
-    Reference: ``scipy.ndimage.distance_transform_cdt``. SciPy runs a forward and a
-    backward chamfer sweep with the metric's structure; for these two structures that
-    is the exact L1 / L-infinity distance on the grid (each step of a shortest path is
-    a structure offset), which medkern computes with one separable pass per axis
-    (Meijster, Roerdink and Hesselink 2000: the lower envelope of the line's cost
-    functions, every line in parallel), so the distances equal SciPy's. Where several
-    background elements are at the same distance the index may name another of them
-    than SciPy's sweep order picks (SciPy's choice depends on its raster order; medkern
-    keeps, along each line, the envelope's site). Any other structure raises
-    ``NotImplementedError`` (SciPy accepts any ``3 x ... x 3`` array).
+    Reference: ``scipy.ndimage.distance_transform_cdt``, a forward and a backward
+    raster sweep over the image (``NI_DistanceTransformOnePass``): each foreground
+    element takes one more than the smallest distance among its already visited
+    neighbours -- the structure's half before its centre, in the structure's raster
+    order, the first on a tie, only if strictly below its own -- and that neighbour's
+    index. Where indices are asked for, or the structure is not the taxicab or
+    chessboard one (only its half before the centre counts), medkern runs these two
+    sweeps exactly as SciPy does, so distances and indices equal SciPy's, ties
+    included. Every element depends on the one visited before it: those sweeps run
+    serially (one thread), which is fine on the CPU arch and slow on GPUs.
+    The distances alone with the taxicab or chessboard structure are the exact L1 /
+    L-infinity distance on the grid; medkern computes them with separable passes
+    (the 1-D distance along the contiguous axis, then per axis two scans -- L1 -- or
+    Meijster, Roerdink and Hesselink's lower envelope -- L-infinity, 2000), every line
+    in parallel -- on the CPU arch chessboard by the two sweeps, faster there.
+    SciPy reads a non-boolean structure's *bytes* as booleans (scipy#17381: an int or
+    float array gives another structure than its nonzero pattern); medkern uses the
+    nonzero pattern. Empty and 0-d inputs are refused with a ``ValueError``.
 
     Examples
     --------
@@ -397,6 +462,9 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
            [2, 2, 2, 3, 4]], dtype=int32)
     >>> mm.distance_transform_cdt(a, metric="taxicab")[2]
     array([2, 3, 4, 5, 6], dtype=int32)
+    >>> d, idx = mm.distance_transform_cdt(a, return_indices=True)
+    >>> idx[:, 2, 4]  # the background element at row 0, column 0
+    array([0, 0], dtype=int32)
     """
     _arg_check(distances, indices, return_distances, return_indices)
     job = _job(input, np.int32)
@@ -409,8 +477,7 @@ def distance_transform_cdt(input: ArrayInput, metric: Any = "chessboard",
     except BaseException:
         job.discard()
         raise
-    return _run(job, kind, None, kind, -1.0, return_distances, return_indices,
-                distances, indices)
+    return _cdt(job, kind[0], kind[1], return_distances, return_indices, distances, indices)
 
 
 def distance_transform_bf(input: ArrayInput, metric: str = "euclidean", sampling: Any = None,

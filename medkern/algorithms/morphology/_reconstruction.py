@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage as ndi
 
-from ... import arrays
+from ... import arrays, checks
 from ...kernels import minimax, propagate
 from ..job import Job
 
@@ -48,15 +48,26 @@ def footprint_offsets(footprint: np.ndarray, center: Any) -> np.ndarray:
     return pos[np.any(pos != 0, axis=1)]
 
 
+def offsets_buffer(offsets: tuple) -> Any:
+    """3-D offsets as the flat int32 table (3 per offset) of :mod:`medkern.kernels.minimax`."""
+    return arrays.upload_vector(np.asarray(offsets, dtype=np.int32).reshape(-1))
+
+
+def relax(kernel: Any, offsets: tuple, *state: Any, name: str) -> propagate.Stats:
+    """Run a :mod:`medkern.kernels.minimax` sweep ``kernel(offs, *state, flag, stamp)`` over
+    ``offsets`` (3-D tuples) to its fixed point."""
+    if not offsets:
+        return propagate.Stats(sweeps=0, changing=0, readbacks=0, every=1)
+    offs = offsets_buffer(offsets)
+    size = int(np.prod(state[0].shape))
+    return propagate.run(lambda flag, stamp: Job.launch(kernel, offs, *state, flag, stamp),
+                         max_sweeps=size + 2, name=name)
+
+
 def relax_floor(T: Any, g: Any, offsets: tuple, name: str) -> propagate.Stats:
     """Run :func:`medkern.kernels.minimax.floor_sweep` over ``offsets`` (pull offsets,
     3-D tuples) to its fixed point."""
-    if not offsets:
-        return propagate.Stats(sweeps=0, changing=0, readbacks=0, every=1)
-    kern = minimax.floor_sweep(offsets)
-    size = int(np.prod(T.shape))
-    return propagate.run(lambda flag, stamp: Job.launch(kern, T, g, flag, stamp),
-                         max_sweeps=size + 2, name=name)
+    return relax(minimax.floor_sweep(), offsets, T, g, name=name)
 
 
 def _float_result(dt: np.dtype) -> np.dtype:
@@ -70,6 +81,24 @@ def _shape_of(x: Any) -> tuple:
     if isinstance(x, Volume):
         x = x.array
     return tuple(np.shape(x)) if not isinstance(x, arrays.DeviceArray) else tuple(x.shape)
+
+
+def checked_host(x: Any, name: str) -> np.ndarray:
+    """``x`` (numpy, list, DeviceArray or a Volume's array) as a checked host array: 1-3 D,
+    not empty, a supported dtype or bool (:func:`medkern.checks.array`)."""
+    from ...volume import Volume
+    if isinstance(x, Volume):
+        x = x.array
+    if isinstance(x, arrays.DeviceArray):
+        checks.array(x, name)
+        return np.asarray(arrays.asnumpy(x))
+    if not isinstance(x, np.ndarray) and not hasattr(x, "__array__") \
+            and not isinstance(x, (list, tuple)):
+        raise TypeError(f"{name} must be a numpy array or medkern.DeviceArray, "
+                        f"got {type(x).__name__}")
+    host = np.asarray(x)
+    checks.array(host.view(np.uint8) if host.dtype == np.bool_ else host, name)
+    return host
 
 
 def _dtype_of(x: Any) -> np.dtype:
@@ -181,11 +210,7 @@ def _zero_flag() -> Any:
 def _h_extrema(image: Any, h: Any, footprint: Any, maxima: bool) -> Any:
     from ...volume import Volume
     vol = image if isinstance(image, Volume) else None
-    host = arrays.asnumpy(vol.array if vol is not None else image) \
-        if not isinstance(image, np.ndarray) else image
-    host = np.asarray(host)
-    if host.dtype.kind not in "biuf":
-        raise TypeError(f"image must be a real array, got dtype {host.dtype}")
+    host = checked_host(image, "image")
     if np.ndim(h) != 0:
         raise TypeError("h must be a scalar")
     name = "h_maxima" if maxima else "h_minima"
@@ -255,7 +280,7 @@ def h_maxima(image: Any, h: Any, footprint: Any = None) -> Any:
     >>> from medkern.morphology import h_maxima
     >>> image = np.array([[0, 3, 0, 1, 0, 5, 4, 0]], np.uint8)
     >>> h_maxima(image, 2)
-    array([[0, 1, 0, 0, 0, 1, 1, 0]], dtype=uint8)
+    array([[0, 1, 0, 0, 0, 1, 0, 0]], dtype=uint8)
     """
     return _h_extrema(image, h, footprint, True)
 
@@ -269,7 +294,7 @@ def h_minima(image: Any, h: Any, footprint: Any = None) -> Any:
     >>> from medkern.morphology import h_minima
     >>> image = np.array([[9, 2, 9, 8, 9, 0, 1, 9]], np.uint8)
     >>> h_minima(image, 2)
-    array([[0, 1, 0, 0, 0, 1, 1, 0]], dtype=uint8)
+    array([[0, 1, 0, 0, 0, 1, 0, 0]], dtype=uint8)
     """
     return _h_extrema(image, h, footprint, False)
 
@@ -280,9 +305,10 @@ def _neighbourhood(footprint: Any, connectivity: Any, ndim: int) -> np.ndarray:
         return ndi.generate_binary_structure(ndim, c)
     fp = np.asarray(footprint, dtype=bool)
     if fp.ndim != ndim:
-        raise ValueError(f"footprint must have {ndim} dimensions like image, got {fp.ndim}")
+        raise ValueError(f"footprint: its number of dimensions ({fp.ndim}) must be the "
+                         f"image's ({ndim})")
     if any(s != 3 for s in fp.shape):
-        raise ValueError("footprint must be of size 3 in every dimension")
+        raise ValueError(f"footprint: every dimension size must be 3, got {fp.shape}")
     return fp
 
 
@@ -398,15 +424,16 @@ def _check_int_or_bool(ar: Any) -> np.dtype:
 
 
 def _as_host(x: Any) -> tuple:
-    """``(numpy array, rewrap)``: the host array of x and a function returning a result in
-    x's kind (Volume, DeviceArray or numpy)."""
+    """``(numpy array, rewrap)``: the checked host array of x and a function returning a
+    result in x's kind (Volume, DeviceArray or numpy)."""
     from ...volume import Volume
     if isinstance(x, Volume):
         host, inner = _as_host(x.array)
         return host, lambda r: x.with_array(inner(r))
+    host = checked_host(x, "ar")
     if isinstance(x, arrays.DeviceArray):
-        return np.asarray(arrays.asnumpy(x)), arrays.asarray
-    return np.asarray(x), lambda r: r
+        return host, arrays.asarray
+    return host, lambda r: r
 
 
 def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int = 1, *,
@@ -445,8 +472,8 @@ def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int 
     array([[ True,  True, False, False],
            [ True,  True, False, False]])
     """
-    _check_int_or_bool(ar)
     host, rewrap = _as_host(ar)
+    _check_int_or_bool(host)
     if min_size is not DEPRECATED:
         warnings.warn("Parameter `min_size` is deprecated since version 0.26.0 and will be "
                       "removed in 2.0.0 (or later). To avoid this warning, please use the "
@@ -463,20 +490,22 @@ def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int 
         res = host.copy()
     if min_size is DEPRECATED and max_size == 0:
         return rewrap(res) if out is None else res
-    if host.dtype == np.bool_:
+    # scikit-image decides by the result's dtype: a bool ``out`` means components of
+    # ``ar``'s nonzero elements, anything else reads the result itself as labels
+    if res.dtype == np.bool_:
         from ..segmentation import label
         c = int(connectivity)
         if not 1 <= c <= max(host.ndim, 1):
             raise ValueError(f"connectivity must be between 1 and {host.ndim}, got {c}")
         ccs = np.asarray(label(host, ndi.generate_binary_structure(host.ndim, c))[0])
     else:
-        ccs = host
+        ccs = res
     try:
         sizes = np.bincount(ccs.ravel())
     except ValueError:
         raise ValueError("Negative value labels are not supported. Try relabeling the input "
                          "with `scipy.ndimage.label` or `skimage.morphology.label`.") from None
-    if len(sizes) == 2 and host.dtype != np.bool_:
+    if len(sizes) == 2 and res.dtype != np.bool_:
         warnings.warn("Only one label was provided to `remove_small_objects`. Did you mean "
                       "to use a boolean array?", UserWarning, stacklevel=2)
     too_small = sizes < min_size if min_size is not DEPRECATED else sizes <= max_size
@@ -514,8 +543,8 @@ def remove_small_holes(ar: Any, area_threshold: Any = DEPRECATED, connectivity: 
     >>> remove_small_holes(a, max_size=1).all()
     np.True_
     """
-    _check_int_or_bool(ar)
     host, rewrap = _as_host(ar)
+    _check_int_or_bool(host)
     if host.dtype != np.bool_:
         warnings.warn("Any labeled images will be returned as a boolean array. Did you mean "
                       "to use a boolean array?", UserWarning, stacklevel=2)
@@ -535,3 +564,47 @@ def remove_small_holes(ar: Any, area_threshold: Any = DEPRECATED, connectivity: 
                                     connectivity=connectivity, out=inverse)
     res = np.logical_not(kept, out=out) if out is not None else np.logical_not(kept)
     return rewrap(res) if out is None else res
+
+
+def _skimage(name: str) -> Any:
+    def reference(image: Any, **kwargs: Any) -> Any:
+        import skimage.morphology as skm
+        return getattr(skm, name)(image, **kwargs)
+    reference.__name__ = name
+    return reference
+
+
+def _levels(shape: tuple, dtype: Any, seed: int) -> np.ndarray:
+    """A parity input with plateaus and nested extrema: smoothed noise in 12 levels."""
+    rng = np.random.default_rng(seed)
+    x = ndi.gaussian_filter(rng.random(shape), 1.0)
+    return np.floor((x - x.min()) / max(np.ptp(x), 1e-12) * 11.999).astype(dtype)
+
+
+def _blobs(shape: tuple, dtype: Any, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (ndi.gaussian_filter(rng.random(shape), 1.0) > 0.5).astype(dtype)
+
+
+def _register() -> None:
+    from ...registry import Algorithm, register
+    from ..segmentation._label import _label_error, foreground
+    register(Algorithm(
+        name="local_maxima", area="morphology", func=local_maxima,
+        reference=_skimage("local_maxima"), reference_name="skimage.morphology.local_maxima",
+        bench_kwargs={}, cases=({}, {"connectivity": 1, "allow_borders": False}),
+        dtypes=("uint8", "float32"), make_input=_levels, compare_result=_label_error))
+    register(Algorithm(
+        name="h_maxima", area="morphology", func=h_maxima, reference=_skimage("h_maxima"),
+        reference_name="skimage.morphology.h_maxima", bench_kwargs={"h": 50},
+        cases=({"h": 2},), dtypes=("uint8", "float32"), make_input=_levels,
+        compare_result=_label_error))
+    register(Algorithm(
+        name="remove_small_objects", area="morphology", func=remove_small_objects,
+        reference=_skimage("remove_small_objects"),
+        reference_name="skimage.morphology.remove_small_objects",
+        bench_kwargs={"max_size": 64}, cases=({"max_size": 5}, {"max_size": 20, "connectivity": 2}),
+        dtypes=("bool",), make_input=_blobs, compare_result=_label_error, prepare=foreground))
+
+
+_register()

@@ -26,6 +26,7 @@ from ._objects import (ArrayMap, clear_border, find_objects, keep_largest_compon
 from ._region_growing import (apply_hysteresis_threshold, binary_threshold,
                               confidence_connected, connected_threshold, flood, flood_fill,
                               neighborhood_connected)
+from ._peaks import peak_local_max
 from ._watershed import watershed
 from ._thresholds import (threshold_isodata, threshold_li, threshold_local, threshold_mean,
                           threshold_minimum, threshold_multiotsu, threshold_otsu,
@@ -37,4 +38,4 @@ __all__ = ["label", "generate_binary_structure", "find_objects", "relabel_sequen
            "threshold_triangle", "threshold_isodata", "threshold_mean", "threshold_minimum",
            "threshold_local", "flood", "flood_fill", "connected_threshold",
            "confidence_connected", "neighborhood_connected", "apply_hysteresis_threshold",
-           "binary_threshold", "watershed"]
+           "binary_threshold", "watershed", "peak_local_max"]
