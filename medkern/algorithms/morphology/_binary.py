@@ -266,7 +266,16 @@ def _constant_step(job: Job, src: Any, src_dtype: np.dtype, value: int, mask_buf
     return out
 
 
+def _check_output(output: Any) -> None:
+    """``output`` is an array or None: SciPy's binary functions ignore anything else (a
+    dtype, a string) without a word; medkern says so."""
+    if output is not None and not isinstance(output, (np.ndarray, arrays.DeviceArray)):
+        raise TypeError(f"output must be a numpy array or a DeviceArray (the result is "
+                        f"bool), got {type(output).__name__} {output!r:.40}")
+
+
 def _start(input: Any, output: Any) -> Job:
+    _check_output(output)
     if isinstance(output, np.ndarray) and output.dtype.kind == "c":
         raise TypeError("output has complex dtype (SciPy: Complex output type not supported)")
     return Job(input, None, dtype=np.uint8, bools=True)
@@ -307,6 +316,7 @@ def _deliver(job: Job, res: Any, output: Any) -> Any:
 def _trivial(x: np.ndarray, output: Any, value: Any = None) -> Any:
     """0-d and empty numpy input: no neighbour to look at (SciPy's results: the input's
     truth for a 0-d array, an empty bool array otherwise)."""
+    _check_output(output)
     if x.ndim > 3:
         checks.array(x)
     res = (x != 0) if value is None else np.full(x.shape, bool(value))
@@ -486,7 +496,7 @@ def binary_opening(input: ArrayInput, structure: Any = None, iterations: int = 1
     Examples
     --------
     >>> import numpy as np, medkern.morphology as mm
-    >>> a = np.zeros((5, 6), bool); a[1:4, 1:4] = True; a[2, 4:] = True
+    >>> a = np.zeros((5, 6), bool); a[1:4, 1:4] = True; a[2, 5] = True
     >>> mm.binary_opening(a).astype(int)
     array([[0, 0, 0, 0, 0, 0],
            [0, 0, 1, 0, 0, 0],
@@ -563,7 +573,7 @@ def binary_hit_or_miss(input: ArrayInput, structure1: Any = None, structure2: An
     >>> s1 = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]])
     >>> s2 = np.array([[0, 0, 0], [1, 0, 1], [0, 1, 0]])
     >>> np.argwhere(mm.binary_hit_or_miss(a, s1, s2)).tolist()
-    [[1, 1], [2, 2]]
+    [[2, 2]]
     """
     x = _input(input)
     if _is_trivial(x):

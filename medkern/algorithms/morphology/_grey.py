@@ -14,6 +14,7 @@ gradients, Laplacians and top-hats compose these as SciPy does, with SciPy's ari
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, Callable
 
@@ -55,6 +56,22 @@ def _rebool(result: Any, was_bool: bool, output: Any) -> Any:
     if was_bool and output is None and isinstance(result, np.ndarray):
         return result.view(np.bool_)
     return result
+
+
+def _one_volume(func: Callable) -> Callable:
+    """A composed operation (an opening, a top-hat...) on a Volume runs on its array and
+    gives one derived Volume back: derived from the input, not from an intermediate."""
+    @functools.wraps(func)
+    def wrapper(input: Any, *args: Any, **kwargs: Any) -> Any:
+        from ...volume import Volume
+        if not isinstance(input, Volume):
+            return func(input, *args, **kwargs)
+        res = func(input.array, *args, **kwargs)
+        output = args[3] if len(args) > 3 else kwargs.get("output")
+        if output is None and isinstance(res, np.ndarray):
+            return input.with_array(res)
+        return res
+    return wrapper
 
 
 def _min_or_max(input: Any, size: Any, footprint: Any, structure: Any, output: Any,
@@ -242,6 +259,7 @@ grey_dilation.__doc__ = """Grey-level dilation: the maximum over the reflected s
     """
 
 
+@_one_volume
 def grey_opening(input: ArrayInput, size: Any = None, footprint: Any = None,
                  structure: Any = None, output: Any = None, mode: str = "reflect",
                  cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Any:
@@ -274,6 +292,7 @@ grey_opening.__doc__ = """Grey-level opening: :func:`grey_erosion` then
     """
 
 
+@_one_volume
 def grey_closing(input: ArrayInput, size: Any = None, footprint: Any = None,
                  structure: Any = None, output: Any = None, mode: str = "reflect",
                  cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Any:
@@ -354,6 +373,7 @@ def _add(a: Any, b: Any, out: Any = None) -> Any:
     return _binary_op(kf.add, np.add, a, b, out)
 
 
+@_one_volume
 def morphological_gradient(input: ArrayInput, size: Any = None, footprint: Any = None,
                            structure: Any = None, output: Any = None, mode: str = "reflect",
                            cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Any:
@@ -386,6 +406,7 @@ morphological_gradient.__doc__ = """Morphological gradient: dilation minus erosi
     """
 
 
+@_one_volume
 def morphological_laplace(input: ArrayInput, size: Any = None, footprint: Any = None,
                           structure: Any = None, output: Any = None, mode: str = "reflect",
                           cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Any:
@@ -446,6 +467,7 @@ def _tophat(input: Any, size: Any, footprint: Any, structure: Any, output: Any, 
     return vol.with_array(t) if vol is not None and output is None else t
 
 
+@_one_volume
 def white_tophat(input: ArrayInput, size: Any = None, footprint: Any = None,
                  structure: Any = None, output: Any = None, mode: str = "reflect",
                  cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Any:
@@ -471,6 +493,7 @@ white_tophat.__doc__ = """White top-hat: the input minus its grey opening.
     """
 
 
+@_one_volume
 def black_tophat(input: ArrayInput, size: Any = None, footprint: Any = None,
                  structure: Any = None, output: Any = None, mode: str = "reflect",
                  cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Any:
