@@ -24,11 +24,6 @@ _CALLABLE = ("generic_filter takes a Taichi ti.func of the window (compiled into
 _FOUR_D = ("medkern's filters take 1-3 D images (Taichi kernels over 3-D buffers); a 4-D image is "
            "refused with a ValueError that says how to filter its components or batch items")
 
-_CDT_TIES = ("distance_transform_cdt's return_indices on ties: where several features are at the "
-             "same chamfer distance medkern's parallel relaxation may return another of them than "
-             "SciPy's two raster sweeps (the distances are identical; the indices are being "
-             "aligned with SciPy's tie order)")
-
 DEVIATIONS: list[Deviation] = [
     Deviation("scipy.ndimage/test_filters", "TestNdimageFilters::test_generic_filter01*", _CALLABLE),
     Deviation("scipy.ndimage/test_filters", "test_ticket_701*", _CALLABLE),
@@ -37,10 +32,6 @@ DEVIATIONS: list[Deviation] = [
               "medkern filters float16 input (computed in float32, returned as float16, as torch "
               "and CuPy users need); SciPy refuses float16 with RuntimeError"),
     Deviation("skimage/filters/test_gaussian", "test_4d_ok*", _FOUR_D),
-    Deviation("scipy.ndimage/test_morphology", "TestNdimageMorphology::test_distance_transform_cdt01*",
-              _CDT_TIES),
-    Deviation("scipy.ndimage/test_morphology", "TestNdimageMorphology::test_distance_transform_cdt02*",
-              _CDT_TIES),
     Deviation("scipy.ndimage/test_morphology", "TestNdimageMorphology::test_distance_transform_cdt05*",
               "the test passes a float metric array; SciPy reads its bytes as a bool array "
               "(scipy#17381) and expects the distances of that accidental metric; medkern "
