@@ -66,6 +66,10 @@ RANK_FILTERS = ["minimum_filter", "maximum_filter", "median_filter", "rank_filte
 #: Filters whose ``mode`` may be a per-axis sequence.
 MODE_SEQ = ["gaussian_filter", "uniform_filter", "minimum_filter", "maximum_filter",
             "sobel", "prewitt", "laplace", "gaussian_laplace", "gaussian_gradient_magnitude"]
+# grey morphology with a size: SciPy's separable minimum/maximum filters
+MODE_SEQ += [n for n in ("grey_erosion", "grey_dilation", "grey_opening", "grey_closing",
+                         "white_tophat", "black_tophat", "morphological_gradient",
+                         "morphological_laplace") if n in PUBLIC]
 
 
 def _params(name):
@@ -156,12 +160,18 @@ _MEASUREMENTS = [n for n in PUBLIC if ALGORITHMS[n].area == "measurements"]
 _INTERPOLATION = [n for n in PUBLIC if ALGORITHMS[n].area == "interpolation"]
 #: Inputs of BAD_INPUTS that some functions answer, as SciPy does (checked against SciPy
 #: in tests/test_measurements_labels.py, test_interpolation.py and test_label.py).
+_BINARY = [n for n in PUBLIC if n.startswith("binary_")]
+_GREY = [n for n in PUBLIC if n.startswith("grey_") or n.endswith("_tophat")
+         or n.startswith("morphological_")]
 TAKES = {
-    "empty": _MEASUREMENTS + ["label", "flood", "flood_fill", "local_maxima"],
-    "empty-1d": _MEASUREMENTS + ["label", "flood", "flood_fill", "local_maxima"],
-    "0-d": _MEASUREMENTS + ["label", "spline_filter", "find_objects"],
+    # scipy.ndimage's morphology answers empty arrays, binary morphology 0-d ones too, and
+    # grey morphology bool (tests/test_morphology_*.py)
+    "empty": _MEASUREMENTS + ["label", "flood", "flood_fill", "local_maxima"] + _BINARY + _GREY,
+    "empty-1d": _MEASUREMENTS + ["label", "flood", "flood_fill", "local_maxima"] + _BINARY
+    + _GREY,
+    "0-d": _MEASUREMENTS + ["label", "spline_filter", "find_objects"] + _BINARY,
     # scikit-image's functions of images read bool as 0/1
-    "bool": _MEASUREMENTS + ["watershed", "peak_local_max", "h_maxima", "local_maxima"],
+    "bool": _MEASUREMENTS + ["watershed", "peak_local_max", "h_maxima", "local_maxima"] + _GREY,
     "complex": _INTERPOLATION,  # the real and imaginary parts, one after the other
 }
 
@@ -295,7 +305,9 @@ def test_bad_cval(name, x):
 # ------------------------------------------------------------------------- size / origin
 #: SciPy skips the axes of these filters whose size is 0 or 1 (uniform_filter's size 0
 #: is a copy there, test_uniform02; minimum/maximum boxes alike); negative sizes still raise.
-SIZE_0_SKIPS = ["uniform_filter", "minimum_filter", "maximum_filter"]
+SIZE_0_SKIPS = ["uniform_filter", "minimum_filter", "maximum_filter", "grey_erosion",
+                "grey_dilation", "grey_opening", "grey_closing", "white_tophat", "black_tophat",
+                "morphological_gradient", "morphological_laplace"]
 
 
 @pytest.mark.parametrize("name", having("size"))

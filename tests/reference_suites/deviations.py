@@ -32,6 +32,13 @@ DEVIATIONS: list[Deviation] = [
               "medkern filters float16 input (computed in float32, returned as float16, as torch "
               "and CuPy users need); SciPy refuses float16 with RuntimeError"),
     Deviation("skimage/filters/test_gaussian", "test_4d_ok*", _FOUR_D),
+    Deviation("scipy.ndimage/test_morphology", "TestNdimageMorphology::test_distance_transform_cdt05*",
+              "the test passes a float metric array; SciPy reads its bytes as a bool array "
+              "(scipy#17381) and expects the distances of that accidental metric; medkern "
+              "takes the metric's truth values (nonzero = neighbour), as documented"),
+    Deviation("scipy.ndimage/test_morphology", "TestNdimageMorphology::test_distance_transform_edt5*",
+              "a 0-d input: medkern's distance transforms take 1-3 D images and refuse a 0-d "
+              "array with a ValueError; SciPy returns the 0-d distance"),
     # issue 11
     Deviation("skimage/feature/test_peak", "TestPeakLocalMax::test_4D", _FOUR_D),
     *[Deviation("skimage/morphology/test_misc", t,

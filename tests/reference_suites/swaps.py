@@ -45,6 +45,15 @@ NDIMAGE = {**_same("medkern.filters", _FILTERS),
            **_same("medkern.measurements", _MEASUREMENTS),
            "label": "medkern.segmentation:label",
            "find_objects": "medkern.segmentation:find_objects"}
+# scipy.ndimage's morphology medkern provides (medkern.morphology)
+_MORPHOLOGY = ["binary_erosion", "binary_dilation", "binary_opening", "binary_closing",
+               "binary_hit_or_miss", "binary_propagation", "binary_fill_holes",
+               "iterate_structure", "grey_erosion", "grey_dilation", "grey_opening",
+               "grey_closing", "morphological_gradient", "morphological_laplace",
+               "white_tophat", "black_tophat", "distance_transform_edt",
+               "distance_transform_cdt", "distance_transform_bf"]
+MORPHOLOGY = _same("medkern.morphology", _MORPHOLOGY)
+NDIMAGE.update(MORPHOLOGY)
 _NDI_TARGETS = ("scipy.ndimage",)
 # scikit-image's histogram thresholds medkern provides (medkern.segmentation)
 THRESHOLDS = ["threshold_otsu", "threshold_multiotsu", "threshold_li", "threshold_yen",
@@ -56,6 +65,9 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
     Suite("scipy.ndimage/test_interpolation", "scipy.ndimage.tests.test_interpolation",
           _NDI_TARGETS, NDIMAGE, count="touched"),
     Suite("scipy.ndimage/test_measurements", "scipy.ndimage.tests.test_measurements",
+          _NDI_TARGETS, NDIMAGE, count="touched"),
+    # morphology (issue 11): every morphology name is in NDIMAGE (extend _MORPHOLOGY)
+    Suite("scipy.ndimage/test_morphology", "scipy.ndimage.tests.test_morphology",
           _NDI_TARGETS, NDIMAGE, count="touched"),
     # scikit-image calls scipy.ndimage at run time (``ndi.gaussian_filter`` inside
     # ``skimage.filters.gaussian``): its own tests then exercise medkern underneath.
@@ -107,7 +119,8 @@ SUITES: dict[str, Suite] = {s.name: s for s in [
 # what `make reference-suites` runs: SciPy's three and each area's own skimage modules
 # (the filters' skimage suites test scipy.ndimage underneath: run them by name)
 DEFAULT = ["scipy.ndimage/test_filters", "scipy.ndimage/test_interpolation",
-           "scipy.ndimage/test_measurements", "skimage/filters/test_thresholding",
+           "scipy.ndimage/test_measurements", "scipy.ndimage/test_morphology",
+           "skimage/filters/test_thresholding",
            "skimage/morphology/test_flood_fill", "skimage/segmentation/test_clear_border",
            "skimage/segmentation/test_join", "skimage/segmentation/test_watershed",
            "skimage/feature/test_peak", "skimage/morphology/test_reconstruction",
