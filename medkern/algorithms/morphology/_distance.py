@@ -547,6 +547,7 @@ def distance_transform_bf(input: ArrayInput, metric: str = "euclidean", sampling
     if not isinstance(metric, str):
         raise TypeError(f"metric must be a string, got {type(metric).__name__}")
     name = metric.lower()
+    dtype: Any
     if name == "euclidean":
         kind, dtype, fill = "bf", np.float64, float(np.finfo(np.float64).max)
     elif name in _TAXICAB:

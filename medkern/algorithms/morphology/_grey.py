@@ -349,6 +349,7 @@ def _binary_op(fn: Callable, ufunc: Any, a: Any, b: Any, out: Any = None) -> Any
         if not (isinstance(av, arrays.DeviceArray) and isinstance(bv, arrays.DeviceArray)):
             raise TypeError("both operands must be DeviceArrays")
         dt = np.dtype(out.dtype) if out is not None else np.result_type(av.dtype, bv.dtype)
+        ct: np.dtype
         if dt.kind == "f":
             ct = np.dtype(np.float64)
         elif dt.kind == "u" and dt.itemsize == 8:
