@@ -785,7 +785,11 @@ for _name, _func, _ref, _cases in (
          ({}, {"structure": _FULL}, {"iterations": 3})),
         ("binary_opening", binary_opening, ndi.binary_opening, ({}, {"iterations": 2})),
         ("binary_fill_holes", binary_fill_holes, ndi.binary_fill_holes,
-         ({}, {"structure": _FULL}))):
+         ({}, {"structure": _FULL})),
+        # one case each: their parts are the functions above (CI time)
+        ("binary_closing", binary_closing, ndi.binary_closing, ({},)),
+        ("binary_propagation", binary_propagation, ndi.binary_propagation, ({},)),
+        ("binary_hit_or_miss", binary_hit_or_miss, ndi.binary_hit_or_miss, ({},))):
     register(Algorithm(
         name=_name, area="morphology", func=_func, reference=_ref,
         reference_name=f"scipy.ndimage.{_name}", bench_kwargs={}, cases=_cases,

@@ -652,3 +652,9 @@ register(Algorithm(
     cases=({}, {"metric": "taxicab"}),
     dtypes=("uint8", "float32", "bool"), make_input=_mask_input, compare_result=_dt_error,
     prepare=_foreground))
+register(Algorithm(
+    name="distance_transform_bf", area="morphology", func=distance_transform_bf,
+    reference=ndi.distance_transform_bf,
+    reference_name="scipy.ndimage.distance_transform_bf", bench_kwargs={},
+    cases=({"sampling": _UNIT},), dtypes=("uint8", "bool"), make_input=_mask_input,
+    compare_result=_dt_error))

@@ -37,11 +37,30 @@ __all__ = ["grey_erosion", "grey_dilation", "grey_opening", "grey_closing",
 
 
 def _input(input: Any) -> Any:
+    if input is None:
+        raise TypeError("input must be a numpy array or medkern.DeviceArray, got NoneType")
     x = host_like(input)
     if isinstance(x, np.ndarray) and x.dtype.kind == "c":
         raise TypeError("input has complex dtype: grey morphology needs real values "
                         "(SciPy: Complex type not supported)")
     return x
+
+
+def _output_dtype(output: Any) -> None:
+    """A composed operation's ``output=``, checked before anything runs: SciPy writes an
+    array and ignores anything else; medkern refuses what it cannot honour (complex, bool,
+    not a dtype) instead of ignoring it silently."""
+    if output is None:
+        return
+    if isinstance(output, (np.ndarray, arrays.DeviceArray)):
+        dt = np.dtype(output.dtype)
+    else:
+        try:
+            dt = np.dtype(output)
+        except TypeError:
+            raise TypeError(f"output must be an array or a dtype, got {output!r}") from None
+    if dt.kind not in "iuf" or dt.itemsize > 8:
+        raise TypeError(f"output dtype {dt} is not supported (real numeric dtypes only)")
 
 
 def _unbool(x: Any) -> tuple[Any, bool]:
@@ -378,6 +397,7 @@ def _add(a: Any, b: Any, out: Any = None) -> Any:
 def morphological_gradient(input: ArrayInput, size: Any = None, footprint: Any = None,
                            structure: Any = None, output: Any = None, mode: str = "reflect",
                            cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Any:
+    _output_dtype(output)
     tmp = grey_dilation(input, size, footprint, structure, None, mode, cval, origin,
                         axes=axes)
     if isinstance(output, (np.ndarray, arrays.DeviceArray)):
@@ -411,6 +431,7 @@ morphological_gradient.__doc__ = """Morphological gradient: dilation minus erosi
 def morphological_laplace(input: ArrayInput, size: Any = None, footprint: Any = None,
                           structure: Any = None, output: Any = None, mode: str = "reflect",
                           cval: float = 0.0, origin: Any = 0, *, axes: Any = None) -> Any:
+    _output_dtype(output)
     x = _input(input)
     tmp1 = grey_dilation(x, size, footprint, structure, None, mode, cval, origin, axes=axes)
     if isinstance(output, (np.ndarray, arrays.DeviceArray)):
@@ -533,3 +554,14 @@ for _name, _func, _ref, _cases in (
         name=_name, area="morphology", func=_func, reference=_ref,
         reference_name=f"scipy.ndimage.{_name}", bench_kwargs={"size": 3}, cases=_cases,
         dtypes=("uint8", "float32")))
+# compositions of the above: one case, one dtype each (CI time)
+for _name, _func, _ref in (
+        ("grey_dilation", grey_dilation, ndi.grey_dilation),
+        ("grey_closing", grey_closing, ndi.grey_closing),
+        ("morphological_gradient", morphological_gradient, ndi.morphological_gradient),
+        ("morphological_laplace", morphological_laplace, ndi.morphological_laplace),
+        ("black_tophat", black_tophat, ndi.black_tophat)):
+    register(Algorithm(
+        name=_name, area="morphology", func=_func, reference=_ref,
+        reference_name=f"scipy.ndimage.{_name}", bench_kwargs={"size": 3},
+        cases=({"size": 3},), dtypes=("float32",)))
