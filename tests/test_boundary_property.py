@@ -16,7 +16,7 @@ MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
 shapes = st.lists(st.integers(1, 7), min_size=1, max_size=3).map(tuple)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)  # 60 before: CI time
 @given(shape=shapes, size=st.integers(1, 6), mode=st.sampled_from(MODES),
        seed=st.integers(0, 2**16))
 def test_uniform_and_maximum_match_scipy_on_tiny_shapes(shape, size, mode, seed):
@@ -27,7 +27,7 @@ def test_uniform_and_maximum_match_scipy_on_tiny_shapes(shape, size, mode, seed)
         np.testing.assert_array_equal(ours, ref, err_msg=f"{name} {shape} {size} {mode}")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)  # 40 before: CI time
 @given(shape=shapes, taps=st.integers(1, 5), mode=st.sampled_from(MODES),
        seed=st.integers(0, 2**16))
 def test_correlate1d_and_median_match_scipy_on_tiny_shapes(shape, taps, mode, seed):

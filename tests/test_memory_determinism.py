@@ -118,6 +118,7 @@ print("saved")
 """
 
 
+@pytest.mark.slow  # a second process on Vulkan (13 s): -m slow
 @pytest.mark.parametrize("other", ["vulkan"])
 def test_integer_and_label_results_are_bit_identical_across_runs_and_arches(tmp_path, other):
     if ARCH != "cpu":

@@ -85,7 +85,7 @@ def _axes_cases(axes):
 
 #: The default run checks these orders (a reversed pair, one axis, a permutation of all
 #: three, negative axes); every other subset and permutation runs with ``-m slow``.
-DEFAULT_AXES = [(2, 0), (1,), (0, 2, 1), (-1, 1)]
+DEFAULT_AXES = [(2, 0), (1,)]  # (0, 2, 1) and (-1, 1) moved to -m slow: CI time (26 s + 6 s)
 
 
 @pytest.mark.parametrize("axes", [a if a in DEFAULT_AXES else pytest.param(a, marks=pytest.mark.slow)
