@@ -512,22 +512,22 @@ def compact_flood():
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), g: ND3(dtype=ti.f64), S: ND3(dtype=ti.i32),
-             hv: ND1(dtype=ti.f64), ha: ND1(dtype=ti.i64), hx: ND1(dtype=ti.i32),
+             hv: ND1(dtype=ti.f64), ha: ND1(dtype=ti.i32), hx: ND1(dtype=ti.i32),
              hs: ND1(dtype=ti.i32), compactness: ti.f64, markers_flat: ND1(dtype=ti.i32),
-             n_markers: ti.i32, out_flag: ND1(dtype=ti.i32)):
+             n_markers: ti.i32, out_flag: ND1(dtype=ti.i32), inf: ti.f64):
         ti.loop_config(serialize=True)
         for _ in range(1):
             dims = ti.Vector([g.shape[0], g.shape[1], g.shape[2]])
             cap = hv.shape[0]
             n = 0
-            age = ti.i64(1)
+            age = 1  # int32: Mesa's Vulkan mishandles 64-bit integer compares
             for m in range(n_markers):
                 f = markers_flat[m]
                 c = ti.Vector([f // (dims[1] * dims[2]), (f // dims[2]) % dims[1], f % dims[2]])
                 # push (value, age 0, f, f) and sift up
                 child = n
                 hv[child] = g[c[0], c[1], c[2]]
-                ha[child] = ti.i64(0)
+                ha[child] = 0
                 hx[child] = f
                 hs[child] = f
                 n += 1
@@ -566,7 +566,9 @@ def compact_flood():
                                     es % dims[2]])
                     for k in range(offs.shape[0] // 3):
                         y = x + _offset(offs, k)
-                        if _inside(y, dims) and g[y[0], y[1], y[2]] < ti.math.inf \
+                        # ``inf`` a run-time value: Mesa's Vulkan miscompiles 64-bit
+                        # comparisons with constants
+                        if _inside(y, dims) and g[y[0], y[1], y[2]] < inf \
                                 and S[y[0], y[1], y[2]] == NONE:
                             age += 1
                             d = ti.cast(y - sc, ti.f64)
