@@ -11,7 +11,7 @@ values; and for the watershed, with ``T`` = the image at the markers and +inf el
 it is the level at which scikit-image's priority flood pops each element (its heap holds
 ``max(value, value of the element that pushed it)``). The watershed then needs two more
 single-word relaxations to know *which* marker floods an element first (:func:`depth_sweep`,
-:func:`source_sweep`) and, for the watershed line, one more (:func:`line_sweep`).
+:func:`order_sweep`) and, for the watershed line, one more (:func:`line_sweep`).
 
 Each relaxation stores one word per element and every element is written only by the
 thread that owns it, so concurrent readers see an old or a new value, both valid upper
@@ -463,21 +463,6 @@ def exceeds():
         for i, j, l in a:
             if a[i, j, l] > b[i, j, l]:
                 flag[0] = 1
-    return kern
-
-
-@functools.lru_cache(maxsize=None)
-def keep_by_table(lab_dtype: np.dtype, src_dtype: np.dtype):
-    """``(lab, keep, src, out, zero)``: ``out = src`` where ``keep[lab]`` is nonzero, else
-    ``zero`` (``lab`` holds non-negative table indices: labels)."""
-    t_lab = ti_dtype(np.dtype(lab_dtype))
-    t_src = ti_dtype(np.dtype(src_dtype))
-
-    @ti.kernel
-    def kern(lab: ND3(dtype=t_lab), keep: ND1(dtype=ti.u8), src: ND3(dtype=t_src),
-             out: ND3(dtype=t_src), zero: t_src):
-        for i, j, l in lab:
-            out[i, j, l] = ti.select(keep[ti.cast(lab[i, j, l], ti.i64)] != 0, src[i, j, l], zero)
     return kern
 
 
