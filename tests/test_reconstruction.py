@@ -86,6 +86,21 @@ def test_size_filters_like_skimage():
     with pytest.warns(FutureWarning):
         ours = mm.remove_small_objects(cam, min_size=30)
     np.testing.assert_array_equal(ours, skm.remove_small_objects(cam, min_size=30))
+    # the deprecated thresholds are scikit-image 0.26's max_size: inclusive, whatever its
+    # warning says (an object of exactly min_size elements goes; a once-silent deviation)
+    a = np.zeros((3, 12), bool)
+    a[0, :5], a[2, :4], a[2, 6:] = True, True, True
+    with pytest.warns(FutureWarning, match="min_size"):
+        ours = mm.remove_small_objects(a, 5)
+    assert not ours[0].any()
+    with pytest.warns(FutureWarning, match="area_threshold"):
+        ours = mm.remove_small_holes(~a, area_threshold=5)
+    np.testing.assert_array_equal(ours, skm.remove_small_holes(~a, max_size=5))
+    for call in (lambda: mm.remove_small_objects(a, min_size=3, max_size=3),
+                 lambda: mm.remove_small_objects(a, 3, max_size=64),
+                 lambda: mm.remove_small_holes(a, area_threshold=3, max_size=3)):
+        with pytest.warns(FutureWarning), pytest.raises(ValueError, match="max_size"):
+            call()
     with pytest.raises(TypeError, match="bool or integer"):
         mm.remove_small_objects(cam.astype(np.float32))
     with pytest.raises(ValueError, match="Negative"):

@@ -176,126 +176,153 @@ def depth_sweep():
     return kern
 
 
-def _order_update(phase: int):
-    """The tie-break relaxations, all over *every* neighbour. The queue pops an element
-    when its first-popped neighbour (its *pusher*) pushed it, so the pop order is the
-    lexicographic key K(q) = (T, D, K(pusher)): within a level breadth first (D), then by
-    where the flood entered the level -- the (level, depth) of the pusher of the level's rim
-    element (ET, ED) -- and last by the source marker (S, first in raster order), which stands
-    for the deeper, older entries. The pushers of q are its neighbours of least (T, D); the
-    least of them by (ET, ED, S) gives q its values: a rim (D = 0) takes the pusher's own
-    (T, D) as (ET, ED), an inner element its pusher's (ET, ED); both take its S.
+#: Runs of the watershed's pop-order key kept beyond the element's own (level, depth): the
+#: entries of the levels below, (E[k], ED[k]) for k < RUNS. Two runs (with the source
+#: marker last) agreed with scikit-image on 99.65% of the coins image flooded from its
+#: minima, one run on 99.29%; every run costs two relaxations.
+RUNS = 2
 
-    ``phase`` 0 relaxes ET (float64), 1 ED (int32), 2 S (int32), each after the previous one
-    settled, so each is a single word that only decreases: no torn pairs."""
+ND4 = functools.partial(ti.types.ndarray, ndim=4)
+
+
+@ti.func
+def _sign(a, b):
+    return ti.select(a < b, -1, ti.select(a > b, 1, 0))
+
+
+@ti.func
+def _comes_first(T: ti.template(), D: ti.template(), S: ti.template(), E: ti.template(),
+                 ED: ti.template(), y, z, upto: ti.template()):
+    """1 if element ``y``'s pop-order key comes strictly before ``z``'s in the components
+    (T, D, C[0..upto]); C = (E[0], ED[0], ..., E[RUNS-1], ED[RUNS-1], S)."""
+    c = _sign(T[y[0], y[1], y[2]], T[z[0], z[1], z[2]])
+    if c == 0:
+        c = _sign(D[y[0], y[1], y[2]], D[z[0], z[1], z[2]])
+    for j in ti.static(range(upto + 1)):
+        if c == 0:
+            if ti.static(j == 2 * RUNS):
+                c = _sign(S[y[0], y[1], y[2]], S[z[0], z[1], z[2]])
+            elif ti.static(j % 2 == 0):
+                c = _sign(E[y[0], y[1], y[2], j // 2], E[z[0], z[1], z[2], j // 2])
+            else:
+                c = _sign(ED[y[0], y[1], y[2], j // 2], ED[z[0], z[1], z[2], j // 2])
+    return ti.cast(c < 0, ti.i32)
+
+
+def _order_update(phase: int):
+    """The tie-break relaxations, all over *every* neighbour.
+
+    scikit-image's queue pops by (level, age), and an element's age is its push time: the
+    pop time of its *pusher* (its first-popped neighbour). So the pop order is the
+    lexicographic order of the levels met walking back along the pushers to the marker
+    (a marker's age 0 ends the walk and comes first). Run-length coded, that walk is
+    (T, D) -- the level and the steps inside it, breadth first -- then (E[0], ED[0]), the
+    (level, depth) of the pusher of the element where the flood entered q's level, then
+    (E[1], ED[1]) one level further back, ...; :data:`RUNS` runs are kept and the source
+    marker S (first in raster order) stands for the rest. A rim element (D = 0) shifts its
+    pusher's key by one run, an inner one copies its pusher's; both take its S.
+
+    ``phase`` relaxes component ``phase`` of C = (E[0], ED[0], ..., S), after the ones
+    before it settled: each step is a single word that only decreases, so there are no
+    torn pairs. The pusher is the neighbour first in (T, D, C[0..phase]); ties in the
+    settled components leave a rim's candidate unchanged and give an inner one the least."""
 
     @ti.func
     def update(x, offs: ti.template(), a: ti.template(), step: ti.template(), dims,
-               T: ti.template(), D: ti.template(), S: ti.template(), ET: ti.template(),
+               T: ti.template(), D: ti.template(), S: ti.template(), E: ti.template(),
                ED: ti.template(), a5: ti.template()):
         r = 0
         me = S[x[0], x[1], x[2]]
         if me != _flat(x, dims[1], dims[2]) and T[x[0], x[1], x[2]] < ti.math.inf:
-            bt = ti.f64(ti.math.inf)  # typed: a bare literal would make bt f32
-            bd = FAR
-            be = ti.f64(ti.math.inf)
-            bed = FAR
-            bs = NONE
+            best = ti.Vector([-1, -1, -1])
             for k in range(offs.shape[0] // 3):
                 y = x + _offset(offs, k)
                 if _inside(y, dims):
-                    tn = T[y[0], y[1], y[2]]
-                    dn = D[y[0], y[1], y[2]]
-                    en = ET[y[0], y[1], y[2]]
-                    edn = FAR
-                    sn = NONE
-                    if ti.static(phase >= 1):
-                        edn = ED[y[0], y[1], y[2]]
-                    if ti.static(phase >= 2):
-                        sn = S[y[0], y[1], y[2]]
-                    better = ti.cast(tn < bt, ti.i32) | (ti.cast(tn == bt, ti.i32) & (
-                        ti.cast(dn < bd, ti.i32) | (ti.cast(dn == bd, ti.i32) & (
-                            ti.cast(en < be, ti.i32) | (ti.cast(en == be, ti.i32) & (
-                                ti.cast(edn < bed, ti.i32) | (ti.cast(edn == bed, ti.i32)
-                                                             & ti.cast(sn < bs, ti.i32))))))))
-                    if better != 0:
-                        bt, bd, be, bed, bs = tn, dn, en, edn, sn
-            rim = D[x[0], x[1], x[2]] == 0
-            if ti.static(phase == 0):
-                cand = be
-                if rim:
-                    cand = bt
-                if cand < ET[x[0], x[1], x[2]]:
-                    ET[x[0], x[1], x[2]] = cand
-                    r = 1
-            if ti.static(phase == 1):
-                cand = bed
-                if rim:
-                    cand = bd
-                if cand < ED[x[0], x[1], x[2]]:
-                    ED[x[0], x[1], x[2]] = cand
-                    r = 1
-            if ti.static(phase == 2):
-                if bs < me:
-                    S[x[0], x[1], x[2]] = bs
-                    r = 1
+                    if best[0] < 0:
+                        best = y
+                    elif _comes_first(T, D, S, E, ED, y, best, phase) != 0:
+                        best = y
+            if best[0] >= 0:
+                rim = D[x[0], x[1], x[2]] == 0
+                b = best
+                if ti.static(phase == 2 * RUNS):
+                    bs = S[b[0], b[1], b[2]]
+                    if bs < me:
+                        S[x[0], x[1], x[2]] = bs
+                        r = 1
+                elif ti.static(phase % 2 == 0):
+                    cand = E[b[0], b[1], b[2], phase // 2]
+                    if rim:
+                        if ti.static(phase == 0):
+                            cand = T[b[0], b[1], b[2]]
+                        else:
+                            cand = E[b[0], b[1], b[2], phase // 2 - 1]
+                    if cand < E[x[0], x[1], x[2], phase // 2]:
+                        E[x[0], x[1], x[2], phase // 2] = cand
+                        r = 1
+                else:
+                    cand = ED[b[0], b[1], b[2], phase // 2]
+                    if rim:
+                        if ti.static(phase == 1):
+                            cand = D[b[0], b[1], b[2]]
+                        else:
+                            cand = ED[b[0], b[1], b[2], phase // 2 - 1]
+                    if cand < ED[x[0], x[1], x[2], phase // 2]:
+                        ED[x[0], x[1], x[2], phase // 2] = cand
+                        r = 1
         return r
     return update
 
 
+#: The order relaxation's phases: E[k] and ED[k] for every run, then S.
+PHASES = 2 * RUNS + 1
+
+
 @functools.lru_cache(maxsize=None)
 def order_sweep(phase: int):
-    """``(offs, T, D, S, ET, ED, flag, stamp)``: one sweep of tie-break relaxation ``phase``
-    (0: ET, 1: ED, 2: S; see :func:`_order_update`)."""
+    """``(offs, T, D, S, E, ED, flag, stamp)``: one sweep of tie-break relaxation ``phase``
+    (< :data:`PHASES`; see :func:`_order_update`). ``E`` is float64 and ``ED`` int32, both
+    of shape ``T.shape + (RUNS,)``."""
     walk = _walker(_order_update(phase))
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
-             S: ND3(dtype=ti.i32), ET: ND3(dtype=ti.f64), ED: ND3(dtype=ti.i32),
+             S: ND3(dtype=ti.i32), E: ND4(dtype=ti.f64), ED: ND4(dtype=ti.i32),
              flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, ET,
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, E,
              ED, ED)
     return kern
 
 
 @functools.lru_cache(maxsize=None)
 def order_init():
-    """``(S, ET, ED)``: the tie-break keys' start: markers (S = their own position) at
-    (-inf, 0), everything else at (+inf, FAR)."""
+    """``(S, E, ED)``: the tie-break keys' start: markers (S = their own position) end their
+    walk, every run at (-inf, 0); everything else at (+inf, FAR)."""
 
     @ti.kernel
-    def kern(S: ND3(dtype=ti.i32), ET: ND3(dtype=ti.f64), ED: ND3(dtype=ti.i32)):
+    def kern(S: ND3(dtype=ti.i32), E: ND4(dtype=ti.f64), ED: ND4(dtype=ti.i32)):
         n1, n2 = S.shape[1], S.shape[2]
         for i, j, l in S:
             m = S[i, j, l] == (i * n1 + j) * n2 + l
-            ET[i, j, l] = ti.select(m, -ti.math.inf, ti.math.inf)
-            ED[i, j, l] = ti.select(m, 0, FAR)
+            for k in ti.static(range(RUNS)):
+                E[i, j, l, k] = ti.select(m, -ti.math.inf, ti.math.inf)
+                ED[i, j, l, k] = ti.select(m, 0, FAR)
     return kern
-
-
-@ti.func
-def _before(ta, da, ea, eda, sa, tb, db, eb, edb, sb):
-    """1 if key (ta, da, ea, eda, sa) comes strictly before (tb, db, eb, edb, sb)."""
-    return ti.cast(ta < tb, ti.i32) | (ti.cast(ta == tb, ti.i32) & (
-        ti.cast(da < db, ti.i32) | (ti.cast(da == db, ti.i32) & (
-            ti.cast(ea < eb, ti.i32) | (ti.cast(ea == eb, ti.i32) & (
-                ti.cast(eda < edb, ti.i32) | (ti.cast(eda == edb, ti.i32)
-                                              & ti.cast(sa < sb, ti.i32))))))))
 
 
 @functools.lru_cache(maxsize=None)
 def line_sweep(lab_dtype: np.dtype):
-    """``(offs, T, D, S, ET, ED, L, line, flag, stamp)``: one sweep of the watershed line over the
-    footprint's offsets ``offs``. An element is on the line (``line`` = 1) when, as
+    """``(offs, T, D, S, E, ED, L, line, flag, stamp)``: one sweep of the watershed line over
+    the footprint's offsets ``offs``. An element is on the line (``line`` = 1) when, as
     scikit-image's flood pops it, a neighbour already carries another label: a neighbour
-    popped before it (smaller key) that is not on the line itself, or a marker not popped
+    popped before it (key first) that is not on the line itself, or a marker not popped
     yet (markers are labelled from the start). The dependencies follow the pop order, so
     repeated sweeps settle."""
     t_lab = ti_dtype(np.dtype(lab_dtype))
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
-             S: ND3(dtype=ti.i32), ET: ND3(dtype=ti.f64), ED: ND3(dtype=ti.i32),
+             S: ND3(dtype=ti.i32), E: ND4(dtype=ti.f64), ED: ND4(dtype=ti.i32),
              L: ND3(dtype=t_lab), line: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32),
              stamp: ti.i32):
         dims = ti.Vector([T.shape[0], T.shape[1], T.shape[2]])
@@ -304,19 +331,16 @@ def line_sweep(lab_dtype: np.dtype):
             lab = L[i, j, l]
             new = 0
             if lab != 0:
-                t, d, s = T[i, j, l], D[i, j, l], S[i, j, l]
-                e, ed = ET[i, j, l], ED[i, j, l]
                 for k in range(offs.shape[0] // 3):
                     y = x + _offset(offs, k)
                     if _inside(y, dims):
                         ln = L[y[0], y[1], y[2]]
                         if ln != 0 and ln != lab:
-                            tn, dn, sn = T[y[0], y[1], y[2]], D[y[0], y[1], y[2]], S[y[0], y[1], y[2]]
-                            earlier = _before(tn, dn, ET[y[0], y[1], y[2]], ED[y[0], y[1], y[2]],
-                                              sn, t, d, e, ed, s)
+                            earlier = _comes_first(T, D, S, E, ED, y, x, 2 * RUNS)
                             if earlier != 0 and line[y[0], y[1], y[2]] == 0:
                                 new = 1
-                            is_marker = ti.cast(sn == _flat(y, dims[1], dims[2]), ti.i32)
+                            is_marker = ti.cast(S[y[0], y[1], y[2]] == _flat(y, dims[1], dims[2]),
+                                                ti.i32)
                             if earlier == 0 and is_marker != 0:
                                 new = 1
             if new != line[i, j, l]:

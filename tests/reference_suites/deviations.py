@@ -39,12 +39,4 @@ DEVIATIONS: list[Deviation] = [
     Deviation("scipy.ndimage/test_morphology", "TestNdimageMorphology::test_distance_transform_edt5*",
               "a 0-d input: medkern's distance transforms take 1-3 D images and refuse a 0-d "
               "array with a ValueError; SciPy returns the 0-d distance"),
-    # issue 11
-    Deviation("skimage/feature/test_peak", "TestPeakLocalMax::test_4D", _FOUR_D),
-    *[Deviation("skimage/morphology/test_misc", t,
-                "the harness counts calls through a wrapper, one more stack frame between the "
-                "test and medkern's warning: the stacklevel check sees the wrapper (called "
-                "directly, the warning points at the caller, as scikit-image's)")
-      for t in ("test_remove_small_holes_deprecated_area_threshold",
-                "test_remove_small_objects_deprecated_min_size")],
 ]

@@ -11,6 +11,8 @@ import functools
 import importlib
 import json
 import os
+import sys
+import warnings
 
 _touched: set[str] = set()      # swapped names called during the current test
 _results: dict[str, dict] = {}
@@ -20,7 +22,21 @@ def _wrap(name: str, func):
     @functools.wraps(func)
     def swapped(*args, **kwargs):
         _touched.add(name)
-        return func(*args, **kwargs)
+        caller = sys._getframe(1)
+        caught: list = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return func(*args, **kwargs)
+        finally:
+            # a warning medkern raises for its caller (stacklevel) lands on this frame, one
+            # more than a direct call has: hand it on to the caller, where a test checking
+            # the stacklevel looks for it; the others go on unchanged
+            for w in caught:
+                filename, lineno = w.filename, w.lineno
+                if filename == __file__:
+                    filename, lineno = caller.f_code.co_filename, caller.f_lineno
+                warnings.warn_explicit(w.message, w.category, filename, lineno, source=w.source)
     swapped.__medkern_swap__ = True
     return swapped
 

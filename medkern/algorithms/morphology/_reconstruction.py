@@ -34,6 +34,31 @@ class _Deprecated:
 DEPRECATED: Any = _Deprecated()
 
 
+class _DefaultSize(int):
+    """``max_size``'s default, 64, told apart from an explicit 64 by identity."""
+
+
+_MAX_SIZE: Any = _DefaultSize(64)
+
+
+def _max_size(func: str, old_name: str, old: Any, max_size: Any) -> Any:
+    """The threshold scikit-image 0.26's deprecation decorator passes on: a deprecated
+    ``old`` value warns and *becomes* ``max_size`` (so it is inclusive too, whatever the
+    warning says); given with an explicit ``max_size`` it is a ValueError."""
+    if old is DEPRECATED:
+        return max_size
+    warnings.warn(f"Parameter `{old_name}` is deprecated since version 0.26.0 and will be "
+                  "removed in 2.0.0 (or later). To avoid this warning, please use the "
+                  f"parameter `max_size` instead. For more details, see the documentation of "
+                  f"`{func}`. Note that the new threshold removes objects smaller than **or "
+                  "equal to** its value, while the previous parameter only removed smaller "
+                  "ones.", FutureWarning, stacklevel=3)
+    if max_size is not _MAX_SIZE:
+        raise ValueError(f"Both deprecated parameter `{old_name}` and new parameter "
+                         "`max_size` are used. Use only the latter to avoid conflicting values.")
+    return old
+
+
 def offsets3(offsets: np.ndarray) -> tuple:
     """n-D offsets (rows) as the 3-D tuples the kernels take (leading axes 0)."""
     pad = 3 - offsets.shape[1]
@@ -437,7 +462,7 @@ def _as_host(x: Any) -> tuple:
 
 
 def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int = 1, *,
-                         max_size: int = 64, out: Any = None) -> Any:
+                         max_size: int = _MAX_SIZE, out: Any = None) -> Any:
     """Remove the objects of at most ``max_size`` elements
     (``skimage.morphology.remove_small_objects``, scikit-image 0.26).
 
@@ -447,7 +472,9 @@ def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int 
         A mask (objects = its connected components, labelled on the device) or a label image
         (objects = its labels; negative labels are refused).
     min_size : int, optional
-        Deprecated (scikit-image 0.26): removes objects *smaller* than it.
+        Deprecated (scikit-image 0.26): warns and is used as ``max_size`` -- inclusive, as
+        scikit-image 0.26 does (its warning says the old parameter was exclusive, but its
+        decorator passes the value on as ``max_size``); with ``max_size`` too, ValueError.
     connectivity : int, optional
         For a mask: as ``generate_binary_structure``'s (1: faces).
     max_size : int, optional
@@ -472,14 +499,9 @@ def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int 
     array([[ True,  True, False, False],
            [ True,  True, False, False]])
     """
+    max_size = _max_size("remove_small_objects", "min_size", min_size, max_size)
     host, rewrap = _as_host(ar)
     _check_int_or_bool(host)
-    if min_size is not DEPRECATED:
-        warnings.warn("Parameter `min_size` is deprecated since version 0.26.0 and will be "
-                      "removed in 2.0.0 (or later). To avoid this warning, please use the "
-                      "parameter `max_size` instead. Note that the new threshold removes "
-                      "objects smaller than **or equal to** its value, while the previous "
-                      "parameter only removed smaller ones.", FutureWarning, stacklevel=2)
     if out is not None:
         if not isinstance(out, np.ndarray) or out.shape != host.shape:
             raise ValueError("out must be a numpy array of ar's shape")
@@ -488,7 +510,7 @@ def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int 
             res[...] = host
     else:
         res = host.copy()
-    if min_size is DEPRECATED and max_size == 0:
+    if max_size == 0:
         return rewrap(res) if out is None else res
     # scikit-image decides by the result's dtype: a bool ``out`` means components of
     # ``ar``'s nonzero elements, anything else reads the result itself as labels
@@ -508,13 +530,13 @@ def remove_small_objects(ar: Any, min_size: Any = DEPRECATED, connectivity: int 
     if len(sizes) == 2 and res.dtype != np.bool_:
         warnings.warn("Only one label was provided to `remove_small_objects`. Did you mean "
                       "to use a boolean array?", UserWarning, stacklevel=2)
-    too_small = sizes < min_size if min_size is not DEPRECATED else sizes <= max_size
+    too_small = sizes <= max_size
     res[too_small[ccs]] = 0
     return rewrap(res) if out is None else res
 
 
 def remove_small_holes(ar: Any, area_threshold: Any = DEPRECATED, connectivity: int = 1, *,
-                       max_size: int = 64, out: Any = None) -> Any:
+                       max_size: int = _MAX_SIZE, out: Any = None) -> Any:
     """Fill the holes (connected background regions) of at most ``max_size`` elements
     (``skimage.morphology.remove_small_holes``, scikit-image 0.26): background regions
     touching the image's edge count as holes too, as scikit-image's.
@@ -524,7 +546,8 @@ def remove_small_holes(ar: Any, area_threshold: Any = DEPRECATED, connectivity: 
     ar : array_like of bool or int, DeviceArray or Volume
         A mask (a label image is read as ``!= 0``, with a warning, as scikit-image's).
     area_threshold : int, optional
-        Deprecated (scikit-image 0.26): fills holes *smaller* than it.
+        Deprecated (scikit-image 0.26): warns and is used as ``max_size`` (inclusive, as
+        scikit-image 0.26 does); with ``max_size`` too, ValueError.
     connectivity : int, optional
         Of the holes: as ``generate_binary_structure``'s.
     max_size : int, optional
@@ -543,6 +566,7 @@ def remove_small_holes(ar: Any, area_threshold: Any = DEPRECATED, connectivity: 
     >>> remove_small_holes(a, max_size=1).all()
     np.True_
     """
+    max_size = _max_size("remove_small_holes", "area_threshold", area_threshold, max_size)
     host, rewrap = _as_host(ar)
     _check_int_or_bool(host)
     if host.dtype != np.bool_:
@@ -553,15 +577,9 @@ def remove_small_holes(ar: Any, area_threshold: Any = DEPRECATED, connectivity: 
             raise TypeError("out dtype must be bool")
         if out.shape != host.shape:
             raise ValueError("out must have ar's shape")
-    if area_threshold is not DEPRECATED:
-        warnings.warn("Parameter `area_threshold` is deprecated since version 0.26.0 and will "
-                      "be removed in 2.0.0 (or later). To avoid this warning, please use the "
-                      "parameter `max_size` instead.", FutureWarning, stacklevel=2)
     inverse = np.logical_not(host)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        kept = remove_small_objects(inverse, min_size=area_threshold, max_size=max_size,
-                                    connectivity=connectivity, out=inverse)
+    kept = remove_small_objects(inverse, max_size=max_size, connectivity=connectivity,
+                                out=inverse)
     res = np.logical_not(kept, out=out) if out is not None else np.logical_not(kept)
     return rewrap(res) if out is None else res
 

@@ -16,7 +16,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import cKDTree, distance
 
 from ... import arrays
-from ...filters import maximum_filter
+from ...filters import maximum_filter, maximum_filter1d
 from ..morphology._reconstruction import checked_host
 
 __all__ = ["peak_local_max"]
@@ -59,13 +59,41 @@ def _zero_border(a: np.ndarray, width: tuple) -> np.ndarray:
     return a
 
 
+def _box_maximum(host: np.ndarray, footprint: np.ndarray) -> np.ndarray:
+    """``maximum_filter(host, footprint=footprint, mode="nearest")`` for an image above 3-D:
+    a box footprint is separable, one 1-D maximum filter per axis over a 3-D view
+    (before, axis, after) -- exact, as the maximum is. Other footprints are refused."""
+    if footprint.ndim != host.ndim or not footprint.all():
+        raise ValueError(f"footprint: a {host.ndim}-D image takes only a full (box) footprint "
+                         "(the default); medkern's filters are 1-3 D")
+    out = host
+    for axis, size in enumerate(footprint.shape):
+        if size > 1:
+            n = out.shape
+            view = out.reshape(int(np.prod(n[:axis])), n[axis], -1)
+            out = _host(maximum_filter1d(view, size, axis=1, mode="nearest")).reshape(n)
+    return out
+
+
+def _checked(image: Any) -> np.ndarray:
+    """``image`` as a checked host array; above 3-D (numpy only) each 3-D view must pass
+    the same checks."""
+    if isinstance(image, np.ndarray) and image.ndim > 3:
+        checked_host(image.reshape(image.shape[0], image.shape[1], -1), "image")
+        return image
+    return checked_host(image, "image")
+
+
 def _peak_mask(image: Any, host: np.ndarray, footprint: np.ndarray, threshold: Any,
                mask: np.ndarray | None = None) -> np.ndarray:
     """Elements equal to their neighbourhood's maximum (``mode='nearest'``) and above
     ``threshold``; none in a flat image (but isolated mask elements, as scikit-image)."""
     if footprint.size == 1 or host.size == 1:
         return host > threshold
-    peak = host == _host(maximum_filter(image, footprint=footprint, mode="nearest"))
+    if host.ndim > 3:
+        peak = host == _box_maximum(host, footprint)
+    else:
+        peak = host == _host(maximum_filter(image, footprint=footprint, mode="nearest"))
     trivial = np.all(peak) if mask is None else np.all(peak[mask])
     if trivial:
         peak[:] = False
@@ -121,7 +149,8 @@ def peak_local_max(image: Any, min_distance: int = 1, threshold_abs: Any = None,
     Parameters
     ----------
     image : array_like, DeviceArray or Volume
-        1-3 D.
+        1-3 D; a numpy image above 3-D takes the default box footprint (or an all-True
+        one), filtered one axis at a time.
     min_distance : int, optional
         Peaks are separated by at least ``min_distance`` (in the ``p_norm``); the
         neighbourhood is ``2 * min_distance + 1`` per axis unless ``footprint`` is given.
@@ -154,7 +183,7 @@ def peak_local_max(image: Any, min_distance: int = 1, threshold_abs: Any = None,
     array([[3, 4],
            [1, 1]])
     """
-    host = checked_host(image, "image")
+    host = _checked(image)
     if (footprint is None or np.asarray(footprint).size == 1) and min_distance < 1:
         warnings.warn("When min_distance < 1, peak_local_max acts as finding image > "
                       "max(threshold_abs, threshold_rel * max(image)).", RuntimeWarning,

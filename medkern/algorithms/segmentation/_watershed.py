@@ -229,9 +229,10 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
         kbuf, _ = job.second(host_mask.view(np.uint8), "mask", dtypes=[np.dtype(np.uint8)])
     else:
         kbuf = None  # the init kernel then reads no mask: a 1-element stand-in
-    g, T, ET = job.buffer(np.float64), job.buffer(np.float64), job.buffer(np.float64)
-    D, S, ED, line = (job.buffer(np.int32), job.buffer(np.int32), job.buffer(np.int32),
-                      job.buffer(np.int32))
+    g, T = job.buffer(np.float64), job.buffer(np.float64)
+    D, S, line = job.buffer(np.int32), job.buffer(np.int32), job.buffer(np.int32)
+    runs = tuple(g.shape) + (minimax.RUNS,)
+    ET, ED = arrays.empty_buffer(runs, np.dtype(np.float64)), arrays.empty_buffer(runs, np.dtype(np.int32))
     held = [g, T, D, S, ET, ED, line]
     if kbuf is None:
         held.append(arrays.empty_buffer((1, 1, 1), np.dtype(np.uint8)))
@@ -244,7 +245,7 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
             relax(minimax.floor_sweep(), pull, T, g, name="watershed")
             relax(minimax.depth_sweep(), pull, T, D, S, name="watershed")
             Job.launch(minimax.order_init(), S, ET, ED)
-            for phase in range(3):
+            for phase in range(minimax.PHASES):
                 relax(minimax.order_sweep(phase), pull, T, D, S, ET, ED, name="watershed")
         out = job.buffer()
         wsl = bool(watershed_line) and bool(pull) and c == 0
