@@ -325,18 +325,20 @@ def test_an_iterative_pipeline_runs_in_flat_memory():
     gc.collect()
     before, rss = arrays.pool_stats(), _rss_bytes()
     total = 0.0
-    for i in range(60, 1060):
+    # 1000 steps on the CPU arch; 300 on the others, where a launch costs ms (CI time)
+    steps = 1000 if medkern.runtime.is_cpu() else 300
+    for i in range(60, 60 + steps):
         total += step(i)
     gc.collect()
     after, rss_after = arrays.pool_stats(), _rss_bytes()
     assert np.isfinite(total)
     assert after["buffers"] == before["buffers"] and after["bytes"] == before["bytes"]
     assert after["handed_out"] == before["handed_out"]
-    # results come back to the pool: (almost) no new buffers in 1000 steps
+    # results come back to the pool: (almost) no new buffers in all those steps
     assert after["allocations"] - before["allocations"] <= 10, (before, after)
     if rss is not None:
-        # one 64x64 float32 buffer a step, leaked, would be 16 MiB
-        assert rss_after - rss < 8 << 20, (rss, rss_after)
+        # one 64x64 float32 buffer (16 KiB) a step, leaked, would be twice this
+        assert rss_after - rss < steps * (8 << 10), (rss, rss_after)
     # numpy in -> numpy out: Python/numpy memory (tracemalloc sees numpy's data) flat too
     tracemalloc.start()
     try:

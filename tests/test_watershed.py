@@ -24,33 +24,83 @@ def _markers(shape, n, seed):
     return m
 
 
+PARALLEL = {"method": "parallel"}
+
+
 @pytest.mark.parametrize("shape", vulkan_subset([(23, 31), (9, 11, 13)], keep=((9, 11, 13),)))
 @pytest.mark.parametrize("line", vulkan_subset([False, True], keep=(True,)))
-def test_identical_without_ties(shape, line):
+def test_parallel_identical_without_ties(shape, line):
+    # the parallel relaxations (every arch; "auto" on GPU arches): no plateau, no tie
     for conn in range(1, len(shape) + 1):
         img = _distinct(shape, conn)
         mk = _markers(shape, 7, conn)
         mask = np.random.default_rng(conn).random(shape) < 0.8
         for kw in ({}, {"mask": mask}):
-            ours = watershed(img, mk, connectivity=conn, watershed_line=line, **kw)
+            ours = watershed(img, mk, connectivity=conn, watershed_line=line, **PARALLEL, **kw)
             ref = sk_watershed(img, mk, connectivity=conn, watershed_line=line, **kw)
             assert ours.dtype == ref.dtype
             np.testing.assert_array_equal(ours, ref)
     # markers as a number of regular seeds, and none (regional minima)
     for markers in (10, None):
-        np.testing.assert_array_equal(watershed(img, markers, watershed_line=line),
+        np.testing.assert_array_equal(watershed(img, markers, watershed_line=line, **PARALLEL),
                                       sk_watershed(img, markers, watershed_line=line))
 
 
-@pytest.mark.parametrize("compactness", vulkan_subset([0.01, 1.0], keep=(1.0,)))
-def test_compact_watershed_like_skimage(compactness):
+def _plateaus(shape, seed):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 4, shape).astype(np.float64)
+
+
+@pytest.mark.parametrize("shape", [(40, 50), (12, 13, 14)])
+def test_queue_identical_with_ties(shape):
+    # the CPU arch's default: scikit-image's queue itself, ties included
+    if not medkern.runtime.is_cpu():
+        with pytest.raises(NotImplementedError, match="CPU arch"):
+            watershed(_plateaus(shape, 0), 3, method="queue")
+        return
+    rng = np.random.default_rng(len(shape))
+    for conn in range(1, len(shape) + 1):
+        img = _plateaus(shape, conn)
+        mk = np.zeros(shape, np.int32)
+        mk.flat[rng.choice(img.size, 9, replace=False)] = rng.integers(1, 5, 9)  # repeats
+        mask = rng.random(shape) < 0.85
+        for line in (False, True):
+            for kw in ({}, {"mask": mask}):
+                np.testing.assert_array_equal(
+                    watershed(img, mk, connectivity=conn, watershed_line=line, **kw),
+                    sk_watershed(img, mk, connectivity=conn, watershed_line=line, **kw))
+    np.testing.assert_array_equal(watershed(img, None, watershed_line=True),
+                                  sk_watershed(img, None, watershed_line=True))
+
+
+def _rings():
+    """scikit-image's test_connectivity image: four discs' rounded distance map, plateaus
+    of thousands of elements (the queue's order among tied markers decides them)."""
+    x, y = np.indices((406, 270))
+    img = np.zeros((406, 270), bool)
+    for a, b, r in ((200, 208, 100), (300, 120, 50), (100, 100, 40), (340, 208, 80)):
+        img |= (x - a) ** 2 + (y - b) ** 2 < r ** 2
+    dist = np.around(ndi.distance_transform_edt(img) / 12) * 12
+    return 200 - dist, dist != 0
+
+
+@pytest.mark.parametrize("compactness", vulkan_subset([0.0, 0.01, 1.0], keep=(1.0,)))
+def test_queue_identical_on_plateaus_and_compact(compactness):
+    if not medkern.runtime.is_cpu():  # the serial queue kernel: CPU arch only
+        with pytest.raises(NotImplementedError, match="compactness"):
+            watershed(np.zeros((5, 6)), 2, compactness=1.0)
+        return
+    img, mask = _rings()
+    for conn in (1, 2):
+        for line in (False, True):
+            np.testing.assert_array_equal(
+                watershed(img, mask=mask, connectivity=conn, watershed_line=line,
+                          compactness=compactness),
+                sk_watershed(img, mask=mask, connectivity=conn, watershed_line=line,
+                             compactness=compactness))
     for shape, conn in (((23, 31), 2), ((9, 11, 13), 1)):
         img = np.random.default_rng(conn).random(shape)
         mk = _markers(shape, 6, conn)
-        if not medkern.runtime.is_cpu():  # the serial queue kernel: CPU arch only
-            with pytest.raises(NotImplementedError, match="compactness"):
-                watershed(img, mk, connectivity=conn, compactness=compactness)
-            continue
         np.testing.assert_array_equal(
             watershed(img, mk, connectivity=conn, compactness=compactness),
             sk_watershed(img, mk, connectivity=conn, compactness=compactness))
@@ -60,9 +110,11 @@ def test_marker_above_its_neighbours_floods_late():
     # scikit-image pushes a marker at its own value: a high marker starts late
     img = np.array([[9, 0, 0, 0, 1.0]])
     mk = np.array([[1, 0, 0, 0, 2]])
-    np.testing.assert_array_equal(watershed(img, mk), sk_watershed(img, mk))
-    np.testing.assert_array_equal(watershed(img, mk, watershed_line=True),
-                                  sk_watershed(img, mk, watershed_line=True))
+    for line in (False, True):
+        np.testing.assert_array_equal(watershed(img, mk, watershed_line=line, **PARALLEL),
+                                      sk_watershed(img, mk, watershed_line=line))
+        np.testing.assert_array_equal(watershed(img, mk, watershed_line=line),
+                                      sk_watershed(img, mk, watershed_line=line))
 
 
 @pytest.mark.parametrize("n", [6, 7])
@@ -71,7 +123,7 @@ def test_plateau_split_like_skimage(n):
     mk = np.zeros((1, n), int)
     mk[0, 0], mk[0, -1] = 1, 2
     for line in (False, True):
-        np.testing.assert_array_equal(watershed(img, mk, watershed_line=line),
+        np.testing.assert_array_equal(watershed(img, mk, watershed_line=line, **PARALLEL),
                                       sk_watershed(img, mk, watershed_line=line))
 
 
@@ -86,28 +138,34 @@ def _coins_chain():
 
 
 @pytest.mark.parametrize("line", vulkan_subset([False, True], keep=(True,)))
-def test_agrees_on_the_coins_chain(line):
+def test_parallel_agrees_on_the_coins_chain(line):
     coins, fg, dist, mk = _coins_chain()
-    ours = watershed(-dist, mk, mask=fg, watershed_line=line)
+    ours = watershed(-dist, mk, mask=fg, watershed_line=line, **PARALLEL)
     ref = sk_watershed(-dist, mk, mask=fg, watershed_line=line)
     assert (ours == ref).mean() >= 0.995
     # a gradient image has few ties: identical
     grad = filters.sobel(coins)
-    np.testing.assert_array_equal(watershed(grad, mk, watershed_line=line),
+    np.testing.assert_array_equal(watershed(grad, mk, watershed_line=line, **PARALLEL),
                                   sk_watershed(grad, mk, watershed_line=line))
+    if medkern.runtime.is_cpu():
+        np.testing.assert_array_equal(watershed(-dist, mk, mask=fg, watershed_line=line),
+                                      ref)
 
 
 @pytest.mark.parametrize("case", vulkan_subset([(1, False), (1, True), (2, False), (2, True)],
                                                keep=((1, True),)))
-def test_agrees_on_raw_coins_flooded_from_its_minima(case):
-    conn, line = case
+def test_parallel_agrees_on_raw_coins_flooded_from_its_minima(case):
     # uint8 plateaus everywhere: the hardest real case for the tie rule (measured 99.65% /
     # 99.72% / 99.74% / 99.71% with two runs of the pop-order key; 99.29% with one)
+    conn, line = case
     coins = data.coins()
-    ours = watershed(coins, connectivity=conn, watershed_line=line)
+    ours = watershed(coins, connectivity=conn, watershed_line=line, **PARALLEL)
     ref = sk_watershed(coins, connectivity=conn, watershed_line=line)
     assert ours.dtype == ref.dtype
     assert (ours == ref).mean() >= 0.995
+    if medkern.runtime.is_cpu():
+        np.testing.assert_array_equal(
+            watershed(coins, connectivity=conn, watershed_line=line), ref)
 
 
 def test_device_array_and_volume_in_same_kind_out():
@@ -136,6 +194,10 @@ def test_bad_input_names_the_parameter():
         watershed(img, mk.astype(float))
     with pytest.raises(ValueError, match="connectivity"):
         watershed(img, mk, connectivity=np.ones((2, 2), bool))
+    with pytest.raises(ValueError, match="method"):
+        watershed(img, mk, method="heap")
+    with pytest.raises(ValueError, match="compactness"):
+        watershed(img, mk, compactness=0.5, method="parallel")
     before = img.copy()
     watershed(img, mk)
     np.testing.assert_array_equal(img, before)

@@ -62,22 +62,29 @@ def _offset(offs: ti.template(), k):
     return ti.Vector([offs[3 * k], offs[3 * k + 1], offs[3 * k + 2]])
 
 
-def _walker(update):
+def planar(shape: tuple) -> bool:
+    """Whether a 3-D buffer of ``shape`` holds a 2-D image (leading axis 1): its sweeps
+    then leave out the two passes along that axis, which have nothing to carry."""
+    return int(shape[0]) == 1
+
+
+def _walker(update, flat: bool = False):
     """A ti.func ``walk(offs, dims, flag, stamp, *state)`` running the line passes of
     :data:`PLAN`; ``update(x, offs, a, step, dims, *state)`` relaxes element ``x`` (a
     3-vector) from its neighbours ``x + o`` (``offs``: m offsets, flat int32 (3m,):
     run-time offsets, one compiled kernel for every structure) that lie behind it on the walk
     along axis ``a`` in direction ``step`` (``o[a] == -step``), and returns 1 when it changed
     it. Offsets with ``o[a] == 0`` wait for another axis' pass: every offset is nonzero
-    somewhere."""
+    somewhere. ``flat``: a 2-D image (:func:`planar`), no passes along axis 0."""
+    plan = tuple(q for q in PLAN if not (flat and q[0] == 0))
 
     @ti.func
     def walk(offs: ti.template(), dims, flag: ti.template(), stamp, a0: ti.template(),
              a1: ti.template(), a2: ti.template(), a3: ti.template(), a4: ti.template(),
              a5: ti.template()):
-        for p in ti.static(range(len(PLAN))):
-            a, step = ti.static(PLAN[p][0], PLAN[p][1])
-            b, c = ti.static(_others(PLAN[p][0]))
+        for p in ti.static(range(len(plan))):
+            a, step = ti.static(plan[p][0], plan[p][1])
+            b, c = ti.static(_others(plan[p][0]))
             for u, v in ti.ndrange(dims[b], dims[c]):
                 changed = 0
                 for s in range(dims[a]):
@@ -118,11 +125,11 @@ def _dims(a):
 
 
 @functools.lru_cache(maxsize=None)
-def floor_sweep():
+def floor_sweep(flat: bool = False):
     """``(offs, T, g, flag, stamp)``: one sweep of ``T <- min(T, max(g, min_o T(x + o)))``
     over the (pull) offsets ``offs`` (flat int32, 3 per offset), float64 3-D buffers; reconstruction by
     erosion and the watershed's flooding level (module docstring)."""
-    walk = _walker(_floor_update)
+    walk = _walker(_floor_update, flat)
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), g: ND3(dtype=ti.f64),
@@ -164,10 +171,10 @@ def _depth_update(x, offs: ti.template(), a: ti.template(), step: ti.template(),
 
 
 @functools.lru_cache(maxsize=None)
-def depth_sweep():
+def depth_sweep(flat: bool = False):
     """``(offs, T, D, S, flag, stamp)``: one sweep of the watershed's depth relaxation
     (int32 D; ``S`` holds the markers' own flat positions, which marks them)."""
-    walk = _walker(_depth_update)
+    walk = _walker(_depth_update, flat)
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
@@ -279,11 +286,11 @@ PHASES = 2 * RUNS + 1
 
 
 @functools.lru_cache(maxsize=None)
-def order_sweep(phase: int):
+def order_sweep(phase: int, flat: bool = False):
     """``(offs, T, D, S, E, ED, flag, stamp)``: one sweep of tie-break relaxation ``phase``
     (< :data:`PHASES`; see :func:`_order_update`). ``E`` is float64 and ``ED`` int32, both
     of shape ``T.shape + (RUNS,)``."""
-    walk = _walker(_order_update(phase))
+    walk = _walker(_order_update(phase), flat)
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
@@ -505,99 +512,149 @@ def _swap(hv: ti.template(), ha: ti.template(), hx: ti.template(), hs: ti.templa
     hs[a], hs[b] = hs[b], hs[a]
 
 
-@functools.lru_cache(maxsize=None)
-def compact_flood():
-    """``(offs, g, S, hv, ha, hx, hs, compactness, markers_flat, n_markers, out_flag)``: the
-    compact watershed as scikit-image runs it -- one priority queue, on one thread.
+#: :func:`queue_flood`'s modes: scikit-image's three ways of running its queue.
+PLAIN, LINE, COMPACT = 0, 1, 2
 
-    The compact flood's cost depends on the source marker (``value + compactness *
-    distance``), so it is no relaxation (a parallel fixed point keeps sources the queue has
-    abandoned); this kernel is the queue itself: a binary heap ordered by (value, age) with
-    scikit-image's sift rules, markers pushed first in raster order (``markers_flat``, their
-    flat positions) at their own value, neighbours visited in ``offs`` order (nearest first),
-    an element labelled when it first comes off the heap. ``g`` is the image (+inf outside
-    the mask), ``S`` the sources (NONE where unlabelled, markers their own position). The heap
-    arrays need room for every push (``out_flag[0]`` = 1 if they overflowed)."""
+
+@ti.func
+def _sift_up(hv: ti.template(), ha: ti.template(), hx: ti.template(), hs: ti.template(), child):
+    while child > 0:
+        parent = (child + 1) // 2 - 1
+        if _smaller(hv, ha, child, parent) != 0:
+            _swap(hv, ha, hx, hs, parent, child)
+            child = parent
+        else:
+            break
+
+
+@ti.func
+def _sift_down(hv: ti.template(), ha: ti.template(), hx: ti.template(), hs: ti.template(), n):
+    i = 0
+    while True:
+        small = i
+        l = 2 * i + 1
+        r = 2 * i + 2
+        if l >= n:
+            break
+        if _smaller(hv, ha, l, i) != 0:
+            small = l
+        if r < n and _smaller(hv, ha, r, small) != 0:
+            small = r
+        if small == i:
+            break
+        _swap(hv, ha, hx, hs, i, small)
+        i = small
+
+
+@ti.func
+def _coords(f, dims):
+    return ti.Vector([f // (dims[1] * dims[2]), (f // dims[2]) % dims[1], f % dims[2]])
+
+
+@functools.lru_cache(maxsize=None)
+def queue_flood(mode: int, marker_dtype: np.dtype):
+    """``(offs, g, S, line, markers, hv, ha, hx, hs, compactness, markers_flat, n_markers,
+    out_flag, inf, zero_m)``: the watershed as scikit-image runs it -- one priority queue,
+    on one thread: exact, ties included.
+
+    A binary heap ordered by (value, age) with scikit-image's sift rules; markers pushed
+    first in raster order (``markers_flat``, their flat positions) at their own value and
+    age 0; neighbours visited in ``offs`` order (nearest first, then raster order), each
+    push one age later, at the larger of its value and the popped entry's. ``mode``:
+
+    - :data:`PLAIN`: an element takes its pusher's source when pushed (pushed once);
+    - :data:`LINE`: when first popped, unless a neighbour not on the line holds another
+      label (``markers`` at the sources), which puts it on the line (``line`` = 1; a
+      marker keeps its label); line elements still pass their entry's source on;
+    - :data:`COMPACT`: when first popped, the cost ``value + compactness * distance to the
+      source marker`` (a parallel fixed point keeps sources the queue abandons).
+
+    ``g`` is the image (+inf outside the mask), ``S`` the sources (NONE where unlabelled,
+    markers their own position). The heap arrays need room for every push (``out_flag[0]``
+    = 1 and the flood stops when they overflow: run it again from the start with more).
+    PLAIN mode needs one entry per element; the others keep stale entries, and with the
+    line far more: scikit-image's own heap held 13 entries per element at its peak on a
+    plateau-heavy image (line elements pass every entry on)."""
+    t_m = ti_dtype(np.dtype(marker_dtype))
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), g: ND3(dtype=ti.f64), S: ND3(dtype=ti.i32),
+             line: ND3(dtype=ti.i32), markers: ND3(dtype=t_m),
              hv: ND1(dtype=ti.f64), ha: ND1(dtype=ti.i32), hx: ND1(dtype=ti.i32),
              hs: ND1(dtype=ti.i32), compactness: ti.f64, markers_flat: ND1(dtype=ti.i32),
-             n_markers: ti.i32, out_flag: ND1(dtype=ti.i32), inf: ti.f64):
+             n_markers: ti.i32, out_flag: ND1(dtype=ti.i32), inf: ti.f64, zero_m: t_m):
         ti.loop_config(serialize=True)
         for _ in range(1):
             dims = ti.Vector([g.shape[0], g.shape[1], g.shape[2]])
             cap = hv.shape[0]
             n = 0
-            age = 1  # int32: Mesa's Vulkan mishandles 64-bit integer compares
+            age = 1  # int32 as scikit-image's; Mesa's Vulkan mishandles 64-bit compares
             for m in range(n_markers):
                 f = markers_flat[m]
-                c = ti.Vector([f // (dims[1] * dims[2]), (f // dims[2]) % dims[1], f % dims[2]])
-                # push (value, age 0, f, f) and sift up
-                child = n
-                hv[child] = g[c[0], c[1], c[2]]
-                ha[child] = 0
-                hx[child] = f
-                hs[child] = f
+                c = _coords(f, dims)
+                hv[n] = g[c[0], c[1], c[2]]
+                ha[n] = 0
+                hx[n] = f
+                hs[n] = f
                 n += 1
-                while child > 0:
-                    parent = (child + 1) // 2 - 1
-                    if _smaller(hv, ha, child, parent) != 0:
-                        _swap(hv, ha, hx, hs, parent, child)
-                        child = parent
-                    else:
-                        break
+                _sift_up(hv, ha, hx, hs, n - 1)
             while n > 0:
+                if out_flag[0] != 0:
+                    break
                 ev, ex, es = hv[0], hx[0], hs[0]
                 n -= 1
                 if n > 0:
                     _swap(hv, ha, hx, hs, 0, n)
-                    i = 0
-                    while True:
-                        small = i
-                        l = 2 * i + 1
-                        r = 2 * i + 2
-                        if l >= n:
-                            break
-                        if _smaller(hv, ha, l, i) != 0:
-                            small = l
-                        if r < n and _smaller(hv, ha, r, small) != 0:
-                            small = r
-                        if small == i:
-                            break
-                        _swap(hv, ha, hx, hs, i, small)
-                        i = small
-                x = ti.Vector([ex // (dims[1] * dims[2]), (ex // dims[2]) % dims[1], ex % dims[2]])
-                done = S[x[0], x[1], x[2]] != NONE and ex != es
-                if not done:
-                    S[x[0], x[1], x[2]] = es
-                    sc = ti.Vector([es // (dims[1] * dims[2]), (es // dims[2]) % dims[1],
-                                    es % dims[2]])
+                    _sift_down(hv, ha, hx, hs, n)
+                x = _coords(ex, dims)
+                go = 1
+                if ti.static(mode != PLAIN):
+                    # a non-marker already labelled from another neighbour: a stale entry
+                    if S[x[0], x[1], x[2]] != NONE and ex != es:
+                        go = 0
+                if ti.static(mode == LINE):
+                    if go != 0 and line[x[0], x[1], x[2]] == 0:
+                        sc = _coords(es, dims)
+                        lab = markers[sc[0], sc[1], sc[2]]
+                        for k in range(offs.shape[0] // 3):
+                            y = x + _offset(offs, k)
+                            if _inside(y, dims) and g[y[0], y[1], y[2]] < inf \
+                                    and line[y[0], y[1], y[2]] == 0:
+                                sn = S[y[0], y[1], y[2]]
+                                if sn != NONE:
+                                    yc = _coords(sn, dims)
+                                    ln = markers[yc[0], yc[1], yc[2]]
+                                    if ln != zero_m and ln != lab:
+                                        line[x[0], x[1], x[2]] = 1
+                        if line[x[0], x[1], x[2]] == 0:
+                            S[x[0], x[1], x[2]] = es
+                if ti.static(mode == COMPACT):
+                    if go != 0:
+                        S[x[0], x[1], x[2]] = es
+                if go != 0:
+                    sc = _coords(es, dims)
                     for k in range(offs.shape[0] // 3):
                         y = x + _offset(offs, k)
                         # ``inf`` a run-time value: Mesa's Vulkan miscompiles 64-bit
                         # comparisons with constants
                         if _inside(y, dims) and g[y[0], y[1], y[2]] < inf \
-                                and S[y[0], y[1], y[2]] == NONE:
+                                and S[y[0], y[1], y[2]] == NONE and line[y[0], y[1], y[2]] == 0:
                             age += 1
-                            d = ti.cast(y - sc, ti.f64)
-                            v = g[y[0], y[1], y[2]] + compactness * ti.sqrt(d.dot(d))
+                            v = g[y[0], y[1], y[2]]
+                            if ti.static(mode == COMPACT):
+                                d = ti.cast(y - sc, ti.f64)
+                                v += compactness * ti.sqrt(d.dot(d))
                             if v < ev:
                                 v = ev
+                            if ti.static(mode == PLAIN):
+                                S[y[0], y[1], y[2]] = es
                             if n >= cap:
                                 out_flag[0] = 1
                             else:
-                                child = n
-                                hv[child] = v
-                                ha[child] = age
-                                hx[child] = (y[0] * dims[1] + y[1]) * dims[2] + y[2]
-                                hs[child] = es
+                                hv[n] = v
+                                ha[n] = age
+                                hx[n] = (y[0] * dims[1] + y[1]) * dims[2] + y[2]
+                                hs[n] = es
                                 n += 1
-                                while child > 0:
-                                    parent = (child + 1) // 2 - 1
-                                    if _smaller(hv, ha, child, parent) != 0:
-                                        _swap(hv, ha, hx, hs, parent, child)
-                                        child = parent
-                                    else:
-                                        break
+                                _sift_up(hv, ha, hx, hs, n - 1)
     return kern

@@ -92,7 +92,7 @@ def relax(kernel: Any, offsets: tuple, *state: Any, name: str) -> propagate.Stat
 def relax_floor(T: Any, g: Any, offsets: tuple, name: str) -> propagate.Stats:
     """Run :func:`medkern.kernels.minimax.floor_sweep` over ``offsets`` (pull offsets,
     3-D tuples) to its fixed point."""
-    return relax(minimax.floor_sweep(), offsets, T, g, name=name)
+    return relax(minimax.floor_sweep(minimax.planar(T.shape)), offsets, T, g, name=name)
 
 
 def _float_result(dt: np.dtype) -> np.dtype:
