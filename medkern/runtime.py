@@ -167,6 +167,19 @@ def is_cpu() -> bool:
     return arch() == "cpu"
 
 
+#: Loop iterations one kernel thread may run on Vulkan. Mesa's software driver (lavapipe,
+#: llvmpipe) ends every loop of a shader invocation once 65535 iterations have run, all loops
+#: together, silently (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS): serial kernels on Vulkan run
+#: in launches of at most this many steps. Not lavapipe alone is assumed: any Vulkan.
+VULKAN_LOOP_BUDGET = 60000
+
+
+def serial_budget() -> int | None:
+    """Loop iterations a serial kernel may run in one launch on the running arch (None:
+    no limit)."""
+    return VULKAN_LOOP_BUDGET if arch() == "vulkan" else None
+
+
 def sync() -> None:
     """Wait for all launched kernels to finish (a no-op before start-up)."""
     if _active is not None:

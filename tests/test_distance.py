@@ -202,6 +202,18 @@ def test_cdt_equals_scipy(metric, ndim, density):
     np.testing.assert_array_equal(rd, _brute(x, metric).min(axis=0))  # the claim, for SciPy too
 
 
+def test_cdt_indices_beyond_one_launchs_loop_cap():
+    # SciPy's sweeps run serially; Mesa's software Vulkan silently ends a thread's loops
+    # after 65535 iterations, so the sweeps run in launches of fewer visits (this image
+    # has 78,000 elements: it was wrong on Vulkan before)
+    a = np.random.default_rng(5).random((300, 260)) > 0.02
+    for metric in ("chessboard", "taxicab"):
+        d, i = mm.distance_transform_cdt(a, metric=metric, return_indices=True)
+        rd, ri = ndi.distance_transform_cdt(a, metric=metric, return_indices=True)
+        np.testing.assert_array_equal(d, rd)
+        np.testing.assert_array_equal(i, ri)
+
+
 @pytest.mark.parametrize("ndim", (1, 2, 3))
 def test_cdt_any_structure(ndim):
     """Any 3 x ... x 3 structure: SciPy's sweeps read its half before the centre (some

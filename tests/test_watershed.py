@@ -51,13 +51,13 @@ def _plateaus(shape, seed):
     return rng.integers(0, 4, shape).astype(np.float64)
 
 
-@pytest.mark.parametrize("shape", [(40, 50), (12, 13, 14)])
+QUEUE = {"method": "queue"}
+
+
+@pytest.mark.parametrize("shape", vulkan_subset([(40, 50), (12, 13, 14)], keep=((12, 13, 14),)))
 def test_queue_identical_with_ties(shape):
-    # the CPU arch's default: scikit-image's queue itself, ties included
-    if not medkern.runtime.is_cpu():
-        with pytest.raises(NotImplementedError, match="CPU arch"):
-            watershed(_plateaus(shape, 0), 3, method="queue")
-        return
+    # the CPU arch's default: scikit-image's queue itself, ties included (on Vulkan in
+    # launches of a bounded number of steps: runtime.serial_budget)
     rng = np.random.default_rng(len(shape))
     for conn in range(1, len(shape) + 1):
         img = _plateaus(shape, conn)
@@ -67,9 +67,9 @@ def test_queue_identical_with_ties(shape):
         for line in (False, True):
             for kw in ({}, {"mask": mask}):
                 np.testing.assert_array_equal(
-                    watershed(img, mk, connectivity=conn, watershed_line=line, **kw),
+                    watershed(img, mk, connectivity=conn, watershed_line=line, **QUEUE, **kw),
                     sk_watershed(img, mk, connectivity=conn, watershed_line=line, **kw))
-    np.testing.assert_array_equal(watershed(img, None, watershed_line=True),
+    np.testing.assert_array_equal(watershed(img, None, watershed_line=True, **QUEUE),
                                   sk_watershed(img, None, watershed_line=True))
 
 
@@ -86,16 +86,12 @@ def _rings():
 
 @pytest.mark.parametrize("compactness", vulkan_subset([0.0, 0.01, 1.0], keep=(1.0,)))
 def test_queue_identical_on_plateaus_and_compact(compactness):
-    if not medkern.runtime.is_cpu():  # the serial queue kernel: CPU arch only
-        with pytest.raises(NotImplementedError, match="compactness"):
-            watershed(np.zeros((5, 6)), 2, compactness=1.0)
-        return
     img, mask = _rings()
     for conn in (1, 2):
         for line in (False, True):
             np.testing.assert_array_equal(
                 watershed(img, mask=mask, connectivity=conn, watershed_line=line,
-                          compactness=compactness),
+                          compactness=compactness, **QUEUE),
                 sk_watershed(img, mask=mask, connectivity=conn, watershed_line=line,
                              compactness=compactness))
     for shape, conn in (((23, 31), 2), ((9, 11, 13), 1)):
@@ -128,7 +124,8 @@ def test_plateau_split_like_skimage(n):
 
 
 def _coins_chain():
-    coins = data.coins()
+    # Vulkan: a quarter of the image (Mesa's software Vulkan pays ms a launch; CI time)
+    coins = data.coins() if medkern.runtime.is_cpu() else data.coins()[:160, :200]
     fg = coins > filters.threshold_otsu(coins)
     dist = ndi.distance_transform_edt(fg)
     peaks = sk_peaks(dist, min_distance=7, labels=ndi.label(fg)[0])

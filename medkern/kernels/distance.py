@@ -219,7 +219,7 @@ def cdt_init(in_dtype: np.dtype, far: int, with_ft: bool):
 
 @functools.lru_cache(maxsize=None)
 def cdt_sweep(offsets: tuple, backward: bool, with_ft: bool):
-    """``(dt, ft)``: one of SciPy's chamfer sweeps (``NI_DistanceTransformOnePass``), as
+    """``(dt, ft, start, stop)``: visits ``start..stop-1`` of one of SciPy's chamfer sweeps (``NI_DistanceTransformOnePass``), as
     SciPy runs it: every element in raster order (``backward``: the reverse order, SciPy's
     second sweep over the flipped array), a foreground one (``dt != 0``) taking, of its
     already visited neighbours at ``offsets`` (3-D, the structure's first half in its
@@ -261,16 +261,19 @@ def cdt_sweep(offsets: tuple, backward: bool, with_ft: bool):
                 ft[i, j, k] = f
 
     @ti.kernel
-    def kern(dt: ND3(dtype=ti.i32), ft: ND3(dtype=ti.i32)):
+    def kern(dt: ND3(dtype=ti.i32), ft: ND3(dtype=ti.i32), start: ti.i32, stop: ti.i32):
         n0, n1, n2 = dt.shape[0], dt.shape[1], dt.shape[2]
         for _ in range(1):
-            for r0 in range(n0):
-                for r1 in range(n1):
-                    for r2 in range(n2):
-                        if ti.static(backward):
-                            visit(dt, ft, n0 - 1 - r0, n1 - 1 - r1, n2 - 1 - r2, n0, n1, n2)
-                        else:
-                            visit(dt, ft, r0, r1, r2, n0, n1, n2)
+            # the visits start..stop-1 of the sweep's order: one loop, so a launch's
+            # iterations are stop - start (runtime.serial_budget)
+            for t in range(start, stop):
+                r0 = t // (n1 * n2)
+                r1 = (t // n2) % n1
+                r2 = t % n2
+                if ti.static(backward):
+                    visit(dt, ft, n0 - 1 - r0, n1 - 1 - r1, n2 - 1 - r2, n0, n1, n2)
+                else:
+                    visit(dt, ft, r0, r1, r2, n0, n1, n2)
     return kern
 
 

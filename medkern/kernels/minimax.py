@@ -554,8 +554,11 @@ def _coords(f, dims):
 @functools.lru_cache(maxsize=None)
 def queue_flood(mode: int, marker_dtype: np.dtype):
     """``(offs, g, S, line, markers, hv, ha, hx, hs, compactness, markers_flat, n_markers,
-    out_flag, inf, zero_m)``: the watershed as scikit-image runs it -- one priority queue,
-    on one thread: exact, ties included.
+    out_flag, inf, zero_m, state, max_steps)``: the watershed as scikit-image runs it -- one
+    priority queue, on one thread: exact, ties included. ``state`` (int32, 3: heap size,
+    age, markers pushed; start at (0, 1, 0)) carries the queue between launches of at most
+    ``max_steps`` marker pushes and pops each (-1: all in one launch); launch again until
+    the heap is empty and every marker pushed.
 
     A binary heap ordered by (value, age) with scikit-image's sift rules; markers pushed
     first in raster order (``markers_flat``, their flat positions) at their own value and
@@ -582,14 +585,21 @@ def queue_flood(mode: int, marker_dtype: np.dtype):
              line: ND3(dtype=ti.i32), markers: ND3(dtype=t_m),
              hv: ND1(dtype=ti.f64), ha: ND1(dtype=ti.i32), hx: ND1(dtype=ti.i32),
              hs: ND1(dtype=ti.i32), compactness: ti.f64, markers_flat: ND1(dtype=ti.i32),
-             n_markers: ti.i32, out_flag: ND1(dtype=ti.i32), inf: ti.f64, zero_m: t_m):
+             n_markers: ti.i32, out_flag: ND1(dtype=ti.i32), inf: ti.f64, zero_m: t_m,
+             state: ND1(dtype=ti.i32), max_steps: ti.i32):
         ti.loop_config(serialize=True)
         for _ in range(1):
             dims = ti.Vector([g.shape[0], g.shape[1], g.shape[2]])
             cap = hv.shape[0]
-            n = 0
-            age = 1  # int32 as scikit-image's; Mesa's Vulkan mishandles 64-bit compares
-            for m in range(n_markers):
+            # resumable: (heap size, age, markers pushed) carried between launches, at
+            # most ``max_steps`` pushes of markers and pops per launch (-1: no limit)
+            n = state[0]
+            age = state[1]  # int32 as scikit-image's; Mesa's Vulkan mishandles 64-bit compares
+            m = state[2]
+            steps = 0
+            while m < n_markers:
+                if max_steps >= 0 and steps >= max_steps:
+                    break
                 f = markers_flat[m]
                 c = _coords(f, dims)
                 hv[n] = g[c[0], c[1], c[2]]
@@ -598,9 +608,14 @@ def queue_flood(mode: int, marker_dtype: np.dtype):
                 hs[n] = f
                 n += 1
                 _sift_up(hv, ha, hx, hs, n - 1)
-            while n > 0:
+                m += 1
+                steps += 1
+            while n > 0 and m == n_markers:
                 if out_flag[0] != 0:
                     break
+                if max_steps >= 0 and steps >= max_steps:
+                    break
+                steps += 1
                 ev, ex, es = hv[0], hx[0], hs[0]
                 n -= 1
                 if n > 0:
@@ -657,4 +672,7 @@ def queue_flood(mode: int, marker_dtype: np.dtype):
                                 hs[n] = es
                                 n += 1
                                 _sift_up(hv, ha, hx, hs, n - 1)
+            state[0] = n
+            state[1] = age
+            state[2] = m
     return kern

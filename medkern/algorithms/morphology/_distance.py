@@ -354,8 +354,12 @@ def _cdt(job: Job, name: str | None, offsets: tuple, return_distances: bool,
             flat = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
             bufs.append(flat)
             job.launch(kd.cdt_init(job.in_dtype, -1, return_indices), job.src, dbuf, flat, zero)
+            n = int(np.prod(shape))
+            step = runtime.serial_budget() or n
             for backward in (False, True):
-                job.launch(kd.cdt_sweep(offsets, backward, return_indices), dbuf, flat)
+                sweep = kd.cdt_sweep(offsets, backward, return_indices)
+                for start in range(0, n, step):
+                    job.launch(sweep, dbuf, flat, start, min(start + step, n))
             if return_indices:
                 ft = arrays.empty_buffer(arrays.component_shape3(ndim, shape),
                                          np.dtype(np.int32))

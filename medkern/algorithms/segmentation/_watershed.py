@@ -9,8 +9,10 @@ neighbour (its *pusher*). Two ways to get the same labels:
 run in one serial kernel (:func:`medkern.kernels.minimax.queue_flood`) -- its sift rules,
 its neighbour order, markers pushed at age 0 in raster order -- so the labels are
 identical, ties included, with or without ``watershed_line`` and for ``compactness > 0``.
-On one CPU thread it is as fast as scikit-image's C; on a GPU one thread is not (and on
-Mesa's Vulkan the kernel gave wrong labels for large images): CPU arch only.
+On one CPU thread it is as fast as scikit-image's C; on a GPU one thread is slow, but it
+runs (and is the only way to the compact watershed there). On Vulkan it runs in launches of
+a bounded number of steps, the queue carried between them: Mesa's software Vulkan silently
+ends a thread's loops after 65535 iterations (:func:`medkern.runtime.serial_budget`).
 
 **In parallel** (``method="parallel"``, the default on GPU arches): the pop order is the
 lexicographic order of the levels met walking back along the pushers to the marker (a
@@ -184,8 +186,7 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
         Only elements where it is True are labelled.
     compactness : float, optional
         >= 0; > 0 is scikit-image's compact watershed, which ignores ``watershed_line`` as
-        scikit-image's does. It runs the queue (``method``), so only on the CPU arch:
-        other arches raise ``NotImplementedError``.
+        scikit-image's does. It runs the queue (``method``): one thread, slow on a GPU.
     watershed_line : bool, optional
         Separate the basins by a one-element line labelled 0.
 
@@ -194,10 +195,11 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
     method : {"auto", "queue", "parallel"}, optional
         medkern only. "queue": scikit-image's priority queue run in one serial kernel --
         identical labels, ties included (memory for one queue entry per element, per
-        element and neighbour with ``watershed_line`` or ``compactness``); CPU arch only.
-        "parallel": the relaxations of the module docstring, for GPUs (``compactness`` 0
-        only). "auto" (default): "queue" on the CPU arch, where one thread running the
-        queue is faster than the sweeps, "parallel" elsewhere.
+        element and neighbour with ``watershed_line`` or ``compactness``); one thread,
+        slow on a GPU. "parallel": the relaxations of the module docstring, for GPUs
+        (``compactness`` 0 only). "auto" (default): "queue" on the CPU arch, where one
+        thread running the queue is faster than the sweeps, and for ``compactness > 0``;
+        "parallel" elsewhere.
 
     Returns
     -------
@@ -206,7 +208,7 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
 
     Notes
     -----
-    The queue (CPU arch) gives scikit-image's labels exactly. The parallel method gives
+    The queue (the CPU arch's default) gives scikit-image's labels exactly. The parallel method gives
     them exactly where the image holds no two equal values; on plateaus >= 99.5% of the
     elements of the real images tested agree (see the module docstring). Elements no
     marker reaches (cut off by ``mask``) stay 0.
@@ -231,13 +233,6 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
     if c > 0 and method == "parallel":
         raise ValueError("method='parallel' takes compactness 0 only (the compact flood's "
                          "cost depends on the source: it runs scikit-image's queue)")
-    if method == "queue" and not runtime.is_cpu():
-        # the serial queue kernel stops early on Mesa's Vulkan for large images (a 406x270
-        # image: 42% of the labels wrong, silently); CUDA is not verified. Refused, not faked.
-        raise NotImplementedError("the queue (compactness > 0, or method='queue') runs only "
-                                  "on the CPU arch (a serial kernel; on Vulkan it gave wrong "
-                                  "labels for large images): use MEDKERN_ARCH=cpu or "
-                                  "skimage.segmentation.watershed")
     job = Job(image, name="image", dtype=np.int32, bools=True)
     if job.in_dtype.kind == "c":
         raise TypeError("image must be real")
@@ -359,15 +354,27 @@ def _queue(mode: int, fp: np.ndarray, center: np.ndarray, markers: Any, mbuf: An
     # pushed once each when labelled at the push; else stale entries too (a first guess)
     cap = max(flat.size + (inside if mode == minimax.PLAIN else len(pos) * inside), 1)
     seeds = arrays.upload_vector(flat if flat.size else np.zeros(1, np.int32))
+    kernel = minimax.queue_flood(mode, m_dt)
     while True:
         if cap >= 2 ** 31:
             raise MemoryError("watershed: the queue needs more than 2**31 entries")
         heap = [arrays.empty_buffer((cap,), np.dtype(t))
                 for t in (np.float64, np.int32, np.int32, np.int32)]
         flag = arrays.upload_vector(np.zeros(1, np.int32))
+        state = arrays.upload_vector(np.array([0, 1, 0], np.int32))
+        budget = runtime.serial_budget()
+        # loop iterations of one step at most: the pop's sift-down, each neighbour's
+        # check (the line's too) and sift-up
+        depth = int(cap).bit_length() + 2
+        steps = -1 if budget is None else max(budget // (depth + len(pos) * (depth + 2)), 1)
         try:
-            Job.launch(minimax.queue_flood(mode, m_dt), offs, g, S, line, mbuf, *heap,
-                       float(c), seeds, int(flat.size), flag, float("inf"), m_dt.type(0))
+            while True:
+                Job.launch(kernel, offs, g, S, line, mbuf, *heap, float(c), seeds,
+                           int(flat.size), flag, float("inf"), m_dt.type(0), state, steps)
+                if steps < 0 or int(arrays.read_scalar(flag)) or (
+                        int(arrays.read_scalar(state, 0)) == 0
+                        and int(arrays.read_scalar(state, 2)) == flat.size):
+                    break
             if not int(arrays.read_scalar(flag)):
                 return
         finally:
