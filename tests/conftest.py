@@ -9,4 +9,8 @@ def vulkan_subset(values, keep):
     which leaves out ``exhaustive``) runs only those in ``keep`` -- a representative part
     of a sweep over data, so both backends are checked and CI stays in its time budget."""
     import pytest
-    return [v if v in keep else pytest.param(v, marks=pytest.mark.exhaustive) for v in values]
+    from _pytest.mark.structures import ParameterSet
+
+    # a value that is already a pytest.param keeps its own marks (e.g. slow)
+    return [v if v in keep or isinstance(v, ParameterSet)
+            else pytest.param(v, marks=pytest.mark.exhaustive) for v in values]

@@ -173,6 +173,8 @@ TAKES = {
     # scikit-image's functions of images read bool as 0/1
     "bool": _MEASUREMENTS + ["watershed", "peak_local_max", "h_maxima", "local_maxima"] + _GREY,
     "complex": _INTERPOLATION,  # the real and imaginary parts, one after the other
+    # a box footprint is separable: peak_local_max filters a 4-D image one axis at a time
+    "4-d": ["peak_local_max"],
 }
 
 
