@@ -31,7 +31,8 @@ PARALLEL = {"method": "parallel"}
 @pytest.mark.parametrize("line", vulkan_subset([False, True], keep=(True,)))
 def test_parallel_identical_without_ties(shape, line):
     # the parallel relaxations (every arch; "auto" on GPU arches): no plateau, no tie
-    for conn in range(1, len(shape) + 1):
+    conns = range(1, len(shape) + 1) if medkern.runtime.is_cpu() else (1, len(shape))
+    for conn in conns:
         img = _distinct(shape, conn)
         mk = _markers(shape, 7, conn)
         mask = np.random.default_rng(conn).random(shape) < 0.8
