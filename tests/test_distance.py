@@ -261,6 +261,54 @@ def test_bf_equals_scipy(metric, ndim):
                                   ndi.distance_transform_bf(x, metric=metric))
 
 
+# --------------------------------------------------------------------------- Vulkan's loop cap
+def test_cdt_long_lines():
+    """Mesa's software Vulkan ends a thread's loops after 65535 iterations: the separable
+    cdt walks every line with one thread (two passes), so 1-D arrays of 40000 elements and
+    a (40000, 2) image (taxicab) came out wrong. The walks now take bounded launches."""
+    rng = np.random.default_rng(7)
+    x1 = (rng.random(40_000) > 0.01).astype(np.uint8)
+    x2 = (rng.random((40_000, 2)) > 0.001).astype(np.uint8)
+    # (not the chessboard pass along the long axis: linf_pass, whose lower envelope's pops
+    # make a walk's cost per launch unbounded, is still one launch)
+    for x, metric in ((x1, "taxicab"), (x1, "chessboard"), (x2, "taxicab")):
+        np.testing.assert_array_equal(mm.distance_transform_cdt(x, metric),
+                                      ndi.distance_transform_cdt(x, metric))
+
+
+@pytest.mark.slow
+def test_bf_long_border_list():
+    """Every foreground element measures every border element: 71344 border elements
+    here (isolated points on a lattice), one loop of a thread, which Mesa's Vulkan ended
+    after 65535 iterations. The list now takes bounded launches, in order (SciPy's ties).
+    (12 s on lavapipe: ``test_bf_and_cdt_in_bounded_launches`` runs the split in little.)"""
+    x = np.zeros((42, 42, 42), np.uint8)
+    x[1::3, 1::3, 1::3] = 1
+    d, i = mm.distance_transform_bf(x, "chessboard", return_indices=True)
+    rd, ri = ndi.distance_transform_bf(x, "chessboard", return_indices=True)
+    np.testing.assert_array_equal(d, rd)
+    np.testing.assert_array_equal(i, ri)
+
+
+@pytest.mark.parametrize("metric", ("euclidean", "taxicab", "chessboard"))
+def test_bf_and_cdt_in_bounded_launches(metric, monkeypatch):
+    """The launch splitting at a tiny scale, on every arch (a 60-iteration budget,
+    64-thread grid-stride loops): features and ties stay SciPy's."""
+    from medkern import runtime
+    from medkern.kernels import dsl
+    monkeypatch.setattr(runtime, "serial_budget", lambda: 60)
+    monkeypatch.setattr(dsl, "GRID_THREADS", 64)
+    x = _mask(2, 0.6, seed=5)
+    d, i = mm.distance_transform_bf(x, metric=metric, return_indices=True)
+    rd, ri = ndi.distance_transform_bf(x, metric=metric, return_indices=True)
+    np.testing.assert_array_equal(d, rd)
+    np.testing.assert_array_equal(i, ri)
+    if metric != "euclidean":
+        for y in (x, _mask(3, 0.8, seed=6), x[0]):
+            np.testing.assert_array_equal(mm.distance_transform_cdt(y, metric),
+                                          ndi.distance_transform_cdt(y, metric))
+
+
 # --------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("func", ("edt", "cdt", "bf"))
 def test_return_flags_and_outputs_checked(func):

@@ -123,6 +123,26 @@ def test_dtypes_output_axes():
     assert mm.generate_binary_structure is medkern.segmentation.generate_binary_structure
 
 
+def test_large_structures_in_bounded_launches(monkeypatch):
+    """A structure of more than 64 taps loops over a tap table; on GPUs every element is a
+    thread of a grid-stride loop, and Mesa's software Vulkan ends a thread's loops after
+    65535 iterations (at 256^3 a thread's 128 elements of a 515-tap ball). Those launches
+    are bounded: here at a tiny scale, in the GPU layout, on every arch (a 60-iteration
+    budget, 64-thread grid-stride loops)."""
+    from medkern import runtime
+    from medkern.kernels import dsl, morph
+    monkeypatch.setattr(runtime, "serial_budget", lambda: 60)
+    monkeypatch.setattr(dsl, "GRID_THREADS", 64)
+    monkeypatch.setattr(morph, "rows_layout", lambda: False)
+    x = _mask((23, 31), 0.6, 4)
+    st = np.ones((9, 9), bool)
+    st[0, 0] = False  # 80 taps
+    m = _mask((23, 31), 0.7, 5)
+    for name in ("binary_erosion", "binary_dilation"):
+        for kw in ({}, {"iterations": 2}, {"iterations": 0, "mask": m}, {"border_value": 1}):
+            _same(getattr(mm, name)(x, st, **kw), getattr(ndi, name)(x, st, **kw), name)
+
+
 @pytest.mark.exhaustive
 @pytest.mark.parametrize("dtype", ["uint8", "int16", "float64"])
 def test_dtypes(dtype):

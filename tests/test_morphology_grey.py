@@ -70,6 +70,23 @@ def test_structure_wraps_and_bool():
         assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8)), name
 
 
+def test_structure_in_bounded_launches(monkeypatch):
+    """A structure's taps are a run-time loop per element: on GPUs a thread of a grid-stride
+    loop runs several elements, and Mesa's software Vulkan ends its loops after 65535
+    iterations. The launches are bounded: here at a tiny scale, on every arch (a
+    60-iteration budget, 64-thread grid-stride loops)."""
+    from medkern import runtime
+    from medkern.kernels import dsl
+    monkeypatch.setattr(runtime, "serial_budget", lambda: 60)
+    monkeypatch.setattr(dsl, "GRID_THREADS", 64)
+    rng = np.random.default_rng(3)
+    x = rng.random((23, 31))
+    st = rng.random((5, 7))
+    for name in ("grey_erosion", "grey_dilation"):
+        np.testing.assert_array_equal(getattr(mm, name)(x, structure=st),
+                                      getattr(ndi, name)(x, structure=st), name)
+
+
 def test_device_and_real_image():
     from skimage import data
     cam = data.camera()[::4, ::4]

@@ -35,6 +35,32 @@ def test_reconstruction_like_skimage(shape):
         mm.reconstruction(seed, img, method="opening")
 
 
+def test_reconstruction_of_long_lines():
+    """The relaxation walks every line with one thread: Mesa's software Vulkan ended the
+    walk after 65535 loop iterations, so on a 1-D image of 70000 values the seed never
+    reached the last 4465 (and a 3 x 70000 image never settled). Walks take bounded
+    launches now."""
+    for shape in ((70_000,), (3, 70_000)):
+        img = np.ones(shape)
+        seed = np.zeros(shape)
+        seed[..., 0] = 1.0
+        np.testing.assert_array_equal(mm.reconstruction(seed, img), skm.reconstruction(seed, img))
+
+
+def test_reconstruction_in_bounded_launches(monkeypatch):
+    """The walks' launch splitting at a tiny scale, on every arch (a 60-iteration budget,
+    64-thread grid-stride loops)."""
+    from medkern import runtime
+    from medkern.kernels import dsl
+    monkeypatch.setattr(runtime, "serial_budget", lambda: 60)
+    monkeypatch.setattr(dsl, "GRID_THREADS", 64)
+    for shape in ((21, 37), (6, 7, 9)):
+        img = _levels(shape, 4)
+        seed = np.where(np.random.default_rng(5).random(shape) < 0.05, img, img.min())
+        np.testing.assert_array_equal(mm.reconstruction(seed, img), skm.reconstruction(seed, img))
+    np.testing.assert_array_equal(mm.local_maxima(img), skm.local_maxima(img))
+
+
 @pytest.mark.parametrize("shape", [(30, 40), (10, 11, 12)])
 def test_regional_extrema_like_skimage(shape):
     img = _levels(shape, 3)

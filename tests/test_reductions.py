@@ -81,3 +81,44 @@ def test_extremes_with_and_without_nan(dtype):
 def test_float16_extremes_are_float16():
     x = RNG.standard_normal((6, 7)).astype(np.float16)
     assert mm.maximum(x) == x.max() and type(mm.maximum(x)) is np.float16
+
+
+# --------------------------------------------------------------------------- long rows
+def _segmented_sum(x: np.ndarray) -> float:
+    """The order for rows longer than ``dsl.ROW_SEGMENT``: each of a row's ``S`` segments
+    (``ceil(n / S)`` elements) left to right in float64, then numpy over the partials."""
+    from medkern.kernels import dsl
+    n = x.shape[-1]
+    nseg = dsl.row_segments(n)
+    seg = -(-n // nseg)
+    parts = [np.add.accumulate(row[s * seg:(s + 1) * seg].astype(np.float64))[-1]
+             for row in x.reshape(-1, n) for s in range(nseg)]
+    return float(np.array(parts).sum())
+
+
+def test_long_rows_are_reduced_in_segments():
+    """Mesa's software Vulkan ends a thread's loops after 65535 iterations: one thread
+    walking a 1-D array of 100003 elements summed only its first 65535 (and the extremes
+    missed the end). Long rows are reduced in segments, each its own partial."""
+    from medkern import arrays
+    from medkern.algorithms.job import reduce_buffer
+    from medkern.kernels import dsl
+    f64 = np.dtype(np.float64)
+    n = 100_003
+    x = RNG.standard_normal(n) * 1e3
+    assert dsl.row_segments(n) > 1
+    buf = arrays.upload(x)  # the device route's kernel, on every arch
+    assert float(reduce_buffer(dsl.reduce("sum", f64, f64), buf, f64, "sum")) == _segmented_sum(x)
+    y = x.copy()
+    y[-1], y[-2] = 1e9, -1e9
+    ybuf = arrays.upload(y)
+    assert reduce_buffer(dsl.reduce("nanmax", f64, f64), ybuf, f64, "max") == 1e9
+    assert reduce_buffer(dsl.reduce("nanmin", f64, f64), ybuf, f64, "min") == -1e9
+    y[-3] = np.nan
+    assert np.isnan(reduce_buffer(dsl.reduce("nanmax", f64, f64), arrays.upload(y), f64, "max"))
+    # the public functions
+    assert mm.sum(x) == (float(x.sum()) if runtime.is_cpu() else _segmented_sum(x))
+    assert np.isnan(mm.maximum(y)) and mm.maximum(y[:-3].copy()) == x[:-3].max()
+    k = RNG.integers(-1000, 1000, n).astype(np.int64)
+    k[-1] = 10**6
+    assert mm.sum(medkern.asarray(k)) == int(k.sum()) and mm.maximum(k) == 10**6

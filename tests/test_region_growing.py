@@ -171,6 +171,29 @@ def test_itk_random(dtype, shape):
                sitk_neighborhood(img, seeds, 1, 9, 1))
 
 
+def test_region_sums_of_long_rows():
+    """confidence_connected's statistics are per-row sums of the region: a 1-D image of
+    100003 values is one row, which one thread walked, and Mesa's software Vulkan ends a
+    thread's loops after 65535 iterations (the sums missed the rest). Long rows are summed
+    in segments now."""
+    from medkern import arrays
+    from medkern.kernels import dsl, grow
+    rng = np.random.default_rng(9)
+    n = 100_003
+    img = rng.integers(0, 50, n).astype(np.float64)
+    m = (rng.random(n) < 0.7).astype(np.uint8)
+    img[-1], m[-1] = 1000.0, 1
+    buf, mbuf = arrays.upload(img.reshape(1, 1, n)), arrays.upload(m.reshape(1, 1, n))
+    shape = (1, 1, 3 * dsl.row_segments(n))
+    part = arrays.empty_buffer(shape, np.dtype(np.float64))
+    grow.region_sums(np.dtype(np.float64))(buf, mbuf, part)
+    got = np.array(arrays.download(part, shape)).reshape(-1, 3).sum(axis=0)
+    if arrays.is_leased(part):  # GPU arches (on the CPU the download held it)
+        arrays.release_buffer(part)
+    sel = img[m != 0]
+    np.testing.assert_array_equal(got, [sel.sum(), (sel * sel).sum(), sel.size])
+
+
 def test_intermediate_connectivity_is_generate_binary_structure():
     """connectivity 2 of 3 (faces + edges): SimpleITK has none; the region is the union
     of the components of the in-interval mask under that structure holding a seed."""

@@ -211,6 +211,17 @@ def test_threshold_local_3d_block_sizes():
                                    sf.threshold_local(image, bs, method="mean"), rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["threshold_otsu", "threshold_li", "threshold_mean"])
+def test_long_1d_image(name):
+    """A 1-D image of 100003 values is one row of the kernels' 3-D buffer: Mesa's software
+    Vulkan ends a thread's loops after 65535 iterations, so its extremes (the histogram's
+    range) and Li's sums are taken in row segments; the largest and smallest values sit
+    at the end."""
+    image = np.random.default_rng(5).random(100_003).astype(np.float32)
+    image[-1], image[-2] = 7.0, -3.0
+    _same(name, _call(ms, name, image), _call(sf, name, image))
+
+
 def test_bad_input():
     image = IMAGES["uint8"]
     with pytest.raises(ValueError, match="classes"):

@@ -333,6 +333,45 @@ def test_large_kernels_match_scipy(dtype):
             assert err <= tol, (name, x.ndim, err)
 
 
+# --------------------------------------------------------------------------- Vulkan's loop cap
+@pytest.fixture
+def tiny_loop_budget(monkeypatch):
+    """Mesa's software Vulkan ends a shader invocation's loops after 65535 iterations (all
+    loops together, silently), and Taichi's grid-stride loops give a thread several items:
+    long walks and tap loops run in launches of a bounded number of steps or elements.
+    This runs that splitting at a tiny scale on every arch: a 60-iteration budget and
+    64-thread grid-stride loops."""
+    from medkern import runtime
+    from medkern.kernels import dsl
+    monkeypatch.setattr(runtime, "serial_budget", lambda: 60)
+    monkeypatch.setattr(dsl, "GRID_THREADS", 64)
+
+
+def test_uniform_filter1d_of_a_long_1d_array():
+    """A 1-D array of 70000 elements is one line, walked by one thread: on Vulkan the running
+    sums stopped after 65535 loop iterations (4464 wrong outputs)."""
+    x = RNG.integers(0, 100, 70_000).astype(np.float64)
+    for size, out in ((5, np.float64), (8, np.int32)):
+        assert_like_scipy(mf.uniform_filter1d(x, size, output=out),
+                          ndi.uniform_filter1d(x, size, output=out))
+
+
+def test_walks_and_tap_loops_in_bounded_launches(tiny_loop_budget):
+    x = (RNG.random((23, 31)) * 100).astype(np.float32)
+    y = RNG.integers(0, 100, (5, 7, 300)).astype(np.int16)
+    for axis in (-1, 0):
+        assert_like_scipy(mf.uniform_filter1d(y, 7, axis=axis), ndi.uniform_filter1d(y, 7, axis=axis))
+    assert_like_scipy(mf.uniform_filter(x, (3, 5), mode="wrap"), ndi.uniform_filter(x, (3, 5), mode="wrap"))
+    fp = np.ones((9, 9), bool)
+    fp[0, 0] = False  # 80 taps: the tap table, a launch per 64 elements here
+    w = RNG.random((9, 9)) - 0.3
+    for mode in ("reflect", "constant"):
+        np.testing.assert_array_equal(mf.maximum_filter(x, footprint=fp, mode=mode),
+                                      ndi.maximum_filter(x, footprint=fp, mode=mode))
+        np.testing.assert_allclose(mf.correlate(x, w, mode=mode), ndi.correlate(x, w, mode=mode),
+                                   rtol=1e-5)
+
+
 # --------------------------------------------------------------------------- compile time
 def test_long_kernels_compile_once_whatever_their_length():
     """The looped generators are keyed without the weights/footprint: sigma 50 and a 25^3

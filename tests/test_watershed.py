@@ -179,6 +179,32 @@ def test_device_array_and_volume_in_same_kind_out():
     np.testing.assert_array_equal(out.array, ref)
 
 
+@pytest.mark.slow
+def test_parallel_long_lines():
+    """The parallel relaxations walk every line with one thread: Mesa's software Vulkan
+    ended a thread's loops after 65535 iterations, so the walks of a 1-D image of 70000
+    values never reached its end (no result after 300 s). Walks take bounded launches
+    now (12 s on lavapipe; ``test_parallel_in_bounded_launches`` runs the split in
+    little)."""
+    img = np.abs(np.sin(np.arange(70_000) / 3000.0))
+    mk = np.zeros(img.shape, np.int32)
+    mk[0], mk[-1], mk[40_000] = 1, 2, 3
+    np.testing.assert_array_equal(watershed(img, mk, **PARALLEL), sk_watershed(img, mk))
+
+
+def test_parallel_in_bounded_launches(monkeypatch):
+    """The walks' launch splitting at a tiny scale, on every arch (a 100-iteration budget,
+    64-thread grid-stride loops: the rows' walks in two launches)."""
+    from medkern import runtime
+    from medkern.kernels import dsl
+    monkeypatch.setattr(runtime, "serial_budget", lambda: 100)
+    monkeypatch.setattr(dsl, "GRID_THREADS", 64)
+    img = _distinct((6, 24), 2)
+    mk = _markers(img.shape, 4, 2)
+    np.testing.assert_array_equal(watershed(img, mk, watershed_line=True, **PARALLEL),
+                                  sk_watershed(img, mk, watershed_line=True))
+
+
 def test_bad_input_names_the_parameter():
     img = _distinct((6, 7), 0)
     mk = _markers(img.shape, 3, 0)

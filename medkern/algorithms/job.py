@@ -406,13 +406,15 @@ def _new_uid() -> str:
 def reduce_buffer(kernel: Callable, buf: Any, acc_dtype: Any, op: str) -> Any:
     """Run a row-wise reduction kernel (``dsl.reduce``) and combine its partials.
 
-    The partials (one per row, ``n0 * n1`` values) come back to the host and are
-    combined there with numpy, in float64 for float sums.
+    The partials (one per row segment, ``n0 * n1 * dsl.row_segments(n2)`` values) come
+    back to the host and are combined there with numpy, in float64 for float sums.
     """
+    from ..kernels import dsl
     n0, n1 = buf.shape[0], buf.shape[1]
-    partial = arrays.empty_buffer((n0, n1, 1), np.dtype(acc_dtype))
+    nseg = dsl.row_segments(buf.shape[2])
+    partial = arrays.empty_buffer((n0, n1, nseg), np.dtype(acc_dtype))
     Job.launch(kernel, buf, partial)
-    rows = arrays.download(partial, (n0 * n1,))
+    rows = arrays.download(partial, (n0 * n1 * nseg,))
     if arrays.is_leased(partial):  # GPU arches: rows is a copy
         arrays.release_buffer(partial)
     del partial  # CPU: rows is a view holding it, back to the pool when rows goes

@@ -296,35 +296,47 @@ def unravel(ndim: int):
 
 @functools.lru_cache(maxsize=None)
 def first_scan(in_dtype: np.dtype, last: bool):
-    """``(a, d, zero)``: the first separable pass, along the contiguous axis, every line
-    a thread: ``d`` = the distance to the line's nearest background element (``a ==
+    """``(a, d, zero, t0, t1)``: the first separable pass, along the contiguous axis, every
+    line a thread: ``d`` = the distance to the line's nearest background element (``a ==
     zero``), :data:`INF` where the line has none (``last``: SciPy's -1 there, the image
-    being 1-D)."""
+    being 1-D).
+
+    A line's walk is ``2 n`` steps (forward ``k = t``, then backward ``k = 2 n - 1 - t``);
+    a launch runs steps ``t0 .. t1 - 1`` (``medkern.kernels.dsl.step_ranges``: Mesa's Vulkan
+    ends a thread's loops after 65535 iterations), taking the running distance from the
+    element the previous step wrote."""
     t_in = ti_dtype(np.dtype(in_dtype))
     nonzero = nonzero_func(np.dtype(in_dtype))
 
     @ti.kernel
-    def kern(a: ND3(dtype=t_in), d: ND3(dtype=ti.i32), zero: t_in):
+    def kern(a: ND3(dtype=t_in), d: ND3(dtype=ti.i32), zero: t_in, t0: ti.i32, t1: ti.i32):
         n = a.shape[2]
         for i, j in ti.ndrange(a.shape[0], a.shape[1]):
             run = INF
-            for k in range(n):
-                run = ti.select(nonzero(a[i, j, k], zero), ti.min(run + 1, INF), 0)
-                d[i, j, k] = run
-            run = INF
-            for r in range(n):
-                k = n - 1 - r
-                run = ti.min(d[i, j, k], run + 1)
-                if ti.static(last):
-                    d[i, j, k] = ti.select(run >= INF, -1, run)
+            if t0 > 0 and t0 < n:
+                run = d[i, j, t0 - 1]
+            elif t0 > n:  # backward: the element after this one, -1 (``last``) for INF
+                v = d[i, j, 2 * n - t0]
+                run = ti.select(v < 0, INF, v)
+            for t in range(t0, t1):
+                if t < n:
+                    run = ti.select(nonzero(a[i, j, t], zero), ti.min(run + 1, INF), 0)
+                    d[i, j, t] = run
                 else:
-                    d[i, j, k] = run
+                    if t == n:
+                        run = INF
+                    k = 2 * n - 1 - t
+                    run = ti.min(d[i, j, k], run + 1)
+                    if ti.static(last):
+                        d[i, j, k] = ti.select(run >= INF, -1, run)
+                    else:
+                        d[i, j, k] = run
     return kern
 
 
 @functools.lru_cache(maxsize=None)
 def line_scan(ndim: int, ax: int, last: bool, block: int):
-    """``(d,)``: in place along logical axis ``ax``: ``d[x] = min(d[x], d[x - 1] + 1)``
+    """``(d, t0, t1)``: in place along logical axis ``ax``: ``d[x] = min(d[x], d[x - 1] + 1)``
     forward, then the same backward -- the exact 1-D L1 transform of the line's costs
     (on the first axis, costs 0 / :data:`INF`: the distance to the line's nearest
     background element, for any metric). ``last``: :data:`INF` (no background
@@ -333,7 +345,11 @@ def line_scan(ndim: int, ax: int, last: bool, block: int):
     A thread walks ``block`` neighbouring lines at once when ``ax`` is not the
     contiguous axis, the contiguous one innermost (on the CPU: every step reads whole
     cache lines; ``block=1`` on GPUs, where neighbouring threads read neighbouring
-    elements); along the contiguous axis every line is a thread."""
+    elements); along the contiguous axis every line is a thread. A walk is ``2 n - 1``
+    steps (``n - 1`` forward, the last element's ``last`` mapping, ``n - 1`` backward),
+    every state in ``d``: a launch runs steps ``t0 .. t1 - 1``
+    (``medkern.kernels.dsl.step_ranges``: Mesa's Vulkan ends a thread's loops after 65535
+    iterations)."""
     bax, (oa, ob) = _axes(ndim, ax)
     cell = _cell_func(bax)
     width = block if bax != 2 else 1
@@ -346,30 +362,33 @@ def line_scan(ndim: int, ax: int, last: bool, block: int):
             d[e] = v
 
     @ti.kernel
-    def kern(d: ND3(dtype=ti.i32)):
+    def kern(d: ND3(dtype=ti.i32), t0: ti.i32, t1: ti.i32):
         n = d.shape[bax]
         nq = d.shape[ob]
         for p, qb in ti.ndrange(d.shape[oa], (nq + width - 1) // width):
-            for ii in range(1, n):
-                for t in range(width):
-                    q = qb * width + t
-                    if q < nq:
-                        e = cell(p, q, ii)
-                        d[e] = ti.min(d[e], d[cell(p, q, ii - 1)] + 1)
-            for t in range(width):
-                q = qb * width + t
-                if q < nq:
-                    e = cell(p, q, n - 1)
-                    put(d, e, d[e])
-            for r in range(1, n):
-                ii = n - 1 - r
-                for t in range(width):
-                    q = qb * width + t
-                    if q < nq:
-                        e = cell(p, q, ii)
-                        nb = d[cell(p, q, ii + 1)]
-                        nb = ti.select(nb < 0, INF, nb)  # already -1 (``last``): none
-                        put(d, e, ti.min(d[e], nb + 1))
+            for s in range(t0, t1):
+                if s < n - 1:  # forward
+                    ii = s + 1
+                    for t in range(width):
+                        q = qb * width + t
+                        if q < nq:
+                            e = cell(p, q, ii)
+                            d[e] = ti.min(d[e], d[cell(p, q, ii - 1)] + 1)
+                elif s == n - 1:
+                    for t in range(width):
+                        q = qb * width + t
+                        if q < nq:
+                            e = cell(p, q, n - 1)
+                            put(d, e, d[e])
+                else:  # backward
+                    ii = 2 * n - 2 - s
+                    for t in range(width):
+                        q = qb * width + t
+                        if q < nq:
+                            e = cell(p, q, ii)
+                            nb = d[cell(p, q, ii + 1)]
+                            nb = ti.select(nb < 0, INF, nb)  # already -1 (``last``): none
+                            put(d, e, ti.min(d[e], nb + 1))
     return kern
 
 
@@ -548,14 +567,21 @@ def border(in_dtype: np.dtype, ndim: int):
 @functools.lru_cache(maxsize=None)
 def brute_force(in_dtype: np.dtype, ndim: int, metric: str, out_dtype: np.dtype,
                 sampled: bool):
-    """``(a, zero, lst, count, ft, out, w0, w1, w2, far, live)``: SciPy's
+    """``(a, zero, lst, e0, e1, ft, out, w0, w1, w2, far, live, best, first, last)``: SciPy's
     ``NI_DistanceTransformBruteForce``: every foreground element measures every border
     element (``lst``: their flat indices, int64 ``(count, 1)``, raster order) with SciPy's
     arithmetic and keeps the *last* one in raster order among the nearest (SciPy walks
     its list backwards and keeps the first strictly nearer), so ties resolve as SciPy's.
     Background elements: distance 0, themselves as feature. ``far``: the starting
     distance (``DBL_MAX`` / ``UINT_MAX``, a run-time value); no border element leaves
-    it (square-rooted for the Euclidean metric) and feature 0."""
+    it (square-rooted for the Euclidean metric) and feature 0.
+
+    A launch measures the list entries ``e0 .. e1 - 1`` (Mesa's Vulkan ends a thread's
+    loops after 65535 iterations: a long list takes several launches, in order, which
+    keeps SciPy's ties). Between launches an element's best distance waits in ``best``
+    (float64 of the image's shape: every distance here is exact in it) and its feature's
+    flat index in its own component-0 entry of ``ft``; ``first`` (1) starts from ``far``,
+    ``last`` (1) writes the results (``best`` is not read when both are 1)."""
     t_in = ti_dtype(np.dtype(in_dtype))
     t_out = ti_dtype(np.dtype(out_dtype))
     nonzero = nonzero_func(np.dtype(in_dtype))
@@ -565,8 +591,9 @@ def brute_force(in_dtype: np.dtype, ndim: int, metric: str, out_dtype: np.dtype,
 
     @ti.kernel
     def kern(a: ND3(dtype=t_in), zero: t_in, lst: ti.types.ndarray(dtype=ti.i64, ndim=2),
-             count: ti.i32, ft: ND3(dtype=ti.i32), out: ND3(dtype=t_out),
-             w0: ti.f64, w1: ti.f64, w2: ti.f64, far: ti.f64, live: ti.i32):
+             e0: ti.i32, e1: ti.i32, ft: ND3(dtype=ti.i32), out: ND3(dtype=t_out),
+             w0: ti.f64, w1: ti.f64, w2: ti.f64, far: ti.f64, live: ti.i32,
+             best: ND3(dtype=ti.f64), first: ti.i32, last: ti.i32):
         w = ti.Vector([w0, w1, w2], dt=ti.f64)
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         for i, j, k in ti.ndrange(n0, n1, n2):
@@ -574,9 +601,13 @@ def brute_force(in_dtype: np.dtype, ndim: int, metric: str, out_dtype: np.dtype,
             best_f = far
             best_i = ti.cast(far, ti.i64)
             idx = 0
+            if first == 0:
+                best_f = best[i, j, k]
+                best_i = ti.cast(best_f, ti.i64)
+                idx = ft[i, j, k]
             fg = nonzero(a[i, j, k], zero)
             if fg:
-                for e in range(count):
+                for e in range(e0, e1):
                     f = ti.cast(lst[e, 0], ti.i32)
                     b = ti.Vector([f // (n1 * n2), (f // n2) % n1, f % n2])
                     if ti.static(euclid):
@@ -604,11 +635,18 @@ def brute_force(in_dtype: np.dtype, ndim: int, metric: str, out_dtype: np.dtype,
                 best_f = ti.cast(0.0, ti.f64)
                 best_i = ti.cast(0, ti.i64)
                 idx = (i * n1 + j) * n2 + k
-            if ti.static(euclid):
-                out[i, j, k] = ti.cast(ti.sqrt(best_f), t_out)
+            if last != 0:
+                if ti.static(euclid):
+                    out[i, j, k] = ti.cast(ti.sqrt(best_f), t_out)
+                else:
+                    out[i, j, k] = ti.cast(best_i, t_out)
+                q = ti.Vector([idx // (n1 * n2), (idx // n2) % n1, idx % n2])
+                for c in ti.static(range(ndim)):
+                    ft[c * n0 + i, j, k] = q[pad + c]
             else:
-                out[i, j, k] = ti.cast(best_i, t_out)
-            q = ti.Vector([idx // (n1 * n2), (idx // n2) % n1, idx % n2])
-            for c in ti.static(range(ndim)):
-                ft[c * n0 + i, j, k] = q[pad + c]
+                if ti.static(euclid):
+                    best[i, j, k] = best_f
+                else:
+                    best[i, j, k] = ti.cast(best_i, ti.f64)
+                ft[i, j, k] = idx
     return kern

@@ -155,6 +155,48 @@ def _serial_inner() -> bool:
     return runtime.is_cpu()
 
 
+#: Threads Taichi's SPIR-V backend (1.7) launches for a parallel loop whose bounds are
+#: known only at run time: a thread walks a grid-stride loop over ``ceil(n / GRID_THREADS)``
+#: of the ``n`` items (measured on lavapipe: ``kMaxNumThreadsGridStrideLoop``, 65536 * 2).
+GRID_THREADS = 131072
+
+
+def steps_per_launch(items: int, cost: int = 1) -> int | None:
+    """The most steps of a walk one launch may run when ``items`` walkers (lines, rows,
+    elements) run in parallel, each step costing ``cost`` loop iterations: a thread runs
+    ``ceil(items / GRID_THREADS)`` walkers and all their steps count against the arch's
+    :func:`medkern.runtime.serial_budget` (Vulkan). None where there is no limit."""
+    budget = runtime.serial_budget()
+    if budget is None:
+        return None
+    per_thread = -(-max(int(items), 1) // GRID_THREADS)
+    return max(1, budget // (per_thread * max(int(cost), 1)))
+
+
+def step_ranges(total: int, items: int, cost: int = 1) -> list[tuple[int, int]]:
+    """``[(t0, t1), ...]``: the steps ``0 .. total - 1`` of a walk in launches of at most
+    :func:`steps_per_launch` steps (one range where there is no limit)."""
+    step = steps_per_launch(items, cost) or max(int(total), 1)
+    return [(t, min(t + step, total)) for t in range(0, max(int(total), 1), step)]
+
+
+def element_ranges(n: int, cost: int) -> list[tuple[int, int]]:
+    """``[(e0, e1), ...]``: the ``n`` elements of a parallel loop whose every element runs
+    ``cost`` loop iterations (a run-time loop over a footprint's taps), in launches of so
+    few elements that a thread's share (``ceil(count / GRID_THREADS)`` elements) fits the
+    arch's :func:`medkern.runtime.serial_budget` (one range where there is no limit).
+
+    lavapipe runs 8 threads in lockstep and counts the group's iterations: a loop in a
+    branch some of them take runs for all, so ``cost`` counts the loops of every branch.
+    An element costing more than the budget on its own is beyond any split."""
+    budget = runtime.serial_budget()
+    n = int(n)
+    if budget is None:
+        return [(0, n)]
+    chunk = GRID_THREADS * max(1, budget // max(int(cost), 1))
+    return [(e, min(e + chunk, n)) for e in range(0, max(n, 1), chunk)]
+
+
 # --------------------------------------------------------------------------- pointwise
 @functools.lru_cache(maxsize=None)
 def pointwise(fn: Callable, in_dtypes: tuple, out_dtype: np.dtype, compute: np.dtype | None = None):
@@ -538,9 +580,40 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
 
     A running window sum ``acc += entering - leaving`` with ``out = acc / size``
     per step: the same arithmetic as SciPy, so integer outputs agree exactly.
-    Lines are independent and run in parallel; the walk along each line is serial.
-    Kernel signature: ``(a, out, cval: f64)``.
+    Lines are independent and run in parallel; the walk along each line is serial:
+    ``size + n - 1`` steps (the window's first sum, then one step per output), run in
+    launches of at most :func:`steps_per_launch` steps, the running sum kept in a scratch
+    buffer between them (Mesa's Vulkan ends a thread's loops after 65535 iterations: a
+    1-D line of 70000 elements came out wrong from there on). Returns ``run(a, out, cval)``.
     """
+    kern = _running_mean1d_kernel(size, axis, mode, origin, np.dtype(in_dtype),
+                                  np.dtype(out_dtype))
+
+    def run(a, out, cval):
+        from .. import arrays
+        n = int(a.shape[axis])
+        lines = int(np.prod(a.shape)) // max(n, 1)
+        total = size + n - 1
+        ranges = step_ranges(total, lines)
+        m = [int(a.shape[d]) for d in range(3) if d != axis]
+        state = arrays.empty_buffer((m[0], m[1], 1) if len(ranges) > 1 else (1, 1, 1),
+                                    np.dtype(np.float64))
+        try:
+            for t0, t1 in ranges:
+                kern(a, out, cval, state, t0, t1)
+        finally:
+            arrays.release_buffer(state)
+    return run
+
+
+@functools.lru_cache(maxsize=None)
+def _running_mean1d_kernel(size: int, axis: int, mode: str, origin: int,
+                           in_dtype: np.dtype, out_dtype: np.dtype):
+    """:func:`running_mean1d`'s kernel ``(a, out, cval: f64, state, t0, t1)``: steps
+    ``t0 .. t1 - 1`` of every line's walk -- step ``t < size`` adds the window's term
+    ``t`` (the last one stores output 0), step ``size - 1 + p`` slides to output ``p``.
+    ``state[u, v, 0]``: the line's running sum, read when ``t0 > 0`` and stored when
+    the walk is not done."""
     size1 = size // 2
     conv = converter(np.float64, out_dtype)
     t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
@@ -576,9 +649,11 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
             out[i, j, p] = conv(v)
 
     @ti.kernel
-    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64):
+    def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64,
+             state: ND3(dtype=ti.f64), t0: ti.i32, t1: ti.i32):
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         n = a.shape[axis]
+        total = size + n - 1
         # the two non-axis dimensions index the lines
         m0 = n1 if ti.static(axis == 0) else n0
         m1 = n1 if ti.static(axis == 2) else n2
@@ -591,12 +666,19 @@ def running_mean1d(size: int, axis: int, mode: str, origin: int,
             else:
                 i, j = u, v
             acc = ti.cast(0.0, ti.f64)
-            for q in range(size):
-                acc += at(a, i, j, l, q, n, cval)
-            put(out, i, j, l, 0, quotient(acc))
-            for p in range(1, n):
-                acc += at(a, i, j, l, p - 1 + size, n, cval) - at(a, i, j, l, p - 1, n, cval)
-                put(out, i, j, l, p, quotient(acc))
+            if t0 > 0:
+                acc = state[u, v, 0]
+            for t in range(t0, t1):
+                if t < size:
+                    acc += at(a, i, j, l, t, n, cval)
+                    if t == size - 1:
+                        put(out, i, j, l, 0, quotient(acc))
+                else:
+                    p = t - size + 1
+                    acc += at(a, i, j, l, p - 1 + size, n, cval) - at(a, i, j, l, p - 1, n, cval)
+                    put(out, i, j, l, p, quotient(acc))
+            if t1 < total:
+                state[u, v, 0] = acc
     return kern
 
 
@@ -775,9 +857,14 @@ def _stencil_fold_looped(offsets: tuple, weights: tuple | None, op: str, mode: s
     taps, bounds = _taps_table(offsets)
     w = (1.0,) * len(offsets) if weights is None else tuple(float(v) for v in weights)
     w_buf = _weights_buffer(w, np.dtype(compute))
+    K = len(offsets)
 
     def run(a, out, cval):
-        kern(a, out, cval, taps, w_buf, *bounds)
+        # a launch's elements are bounded (Mesa's Vulkan ends a thread's loops after
+        # 65535 iterations: 128 elements of 512 taps each, at 256^3); lavapipe runs 8
+        # threads in lockstep, so where they disagree on `inside` both folds run: 2 K
+        for e0, e1 in element_ranges(int(np.prod(a.shape)), 2 * K + 4):
+            kern(a, out, cval, taps, w_buf, *bounds, e0, e1)
     return run
 
 
@@ -838,12 +925,14 @@ def _fold_rows_kernel(op: str, mode: str, in_dtype: np.dtype, out_dtype: np.dtyp
     @ti.kernel
     def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64,
              taps: ti.types.ndarray(dtype=ti.i32, ndim=1), w: ti.types.ndarray(dtype=ct, ndim=1),
-             lo0: ti.i32, hi0: ti.i32, lo1: ti.i32, hi1: ti.i32, lo2: ti.i32, hi2: ti.i32):
+             lo0: ti.i32, hi0: ti.i32, lo1: ti.i32, hi1: ti.i32, lo2: ti.i32, hi2: ti.i32,
+             e0: ti.i32, e1: ti.i32):
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         cvc = ti.cast(cval, ct)
         if ti.static(cval_in_input_dtype):
             cvc = ti.cast(cv_in(cval), ct)
-        for i, j, l in ti.ndrange(n0, n1, n2):
+        for e in range(e0, e1):  # flat elements e0 .. e1 - 1 (element_ranges)
+            i, j, l = e // (n1 * n2), (e // n2) % n1, e % n2
             res = ti.cast(0, ct)
             if (i + lo0 >= 0 and i + hi0 < n0 and j + lo1 >= 0 and j + hi1 < n1
                     and l + lo2 >= 0 and l + hi2 < n2):
@@ -1263,17 +1352,32 @@ def stencil_map(offsets: tuple, fn: Callable, mode: str,
 #: Rows one CPU thread reduces side by side (see :func:`reduce`).
 REDUCE_ROWS = 8
 
+#: Longest stretch of a row one thread walks in the row reductions (:func:`reduce`, the
+#: row kernels of :mod:`.threshold` and :mod:`.grow`): a longer row (1-D data) is cut into
+#: segments, each its own partial. Mesa's software Vulkan ends a shader invocation's loops
+#: after 65535 iterations (``runtime.VULKAN_LOOP_BUDGET``), so one thread walking a 1-D
+#: array of 100000 elements summed only its first 65535. The same cut on every arch keeps
+#: the results equal everywhere.
+ROW_SEGMENT = 1 << 15
+
+
+def row_segments(n2: int) -> int:
+    """Segments a row of ``n2`` elements is reduced in (the partials' last axis)."""
+    return max(1, -(-int(n2) // ROW_SEGMENT))
+
 
 @functools.lru_cache(maxsize=None)
 def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
-    """Row-wise reduction: ``partial[i, j, 0] = op(a[i, j, :])``.
+    """Row-wise reduction: ``partial[i, j, s] = op(a[i, j, segment s])``.
 
     ``op`` in ``{"sum", "min", "max", "nan_count", "nanmin", "nanmax"}``, accumulated
-    in ``acc_dtype``. Each row is reduced serially in index order (no atomics, a fixed
-    order, so results are deterministic and equal on every arch); the caller combines
-    the ``n0 * n1`` partials. ``nanmin``/``nanmax`` are ``min``/``max`` that give NaN
-    for a row holding one (one pass where a NaN count and an extreme took two).
-    Signature ``(a, partial)`` with ``partial`` of shape ``(n0, n1, 1)``.
+    in ``acc_dtype``. Each row segment is reduced serially in index order (no atomics, a
+    fixed order, so results are deterministic and equal on every arch); the caller
+    combines the partials. ``nanmin``/``nanmax`` are ``min``/``max`` that give NaN
+    for a segment holding one (one pass where a NaN count and an extreme took two).
+    Signature ``(a, partial)`` with ``partial`` of shape ``(n0, n1, S)``: each row is cut
+    into ``S`` segments of ``ceil(n2 / S)`` elements, ``S`` = :func:`row_segments` (1 but
+    for rows longer than :data:`ROW_SEGMENT`).
 
     CPU: one thread walks :data:`REDUCE_ROWS` neighbouring rows side by side, one
     element of each per step: every row still adds in its own order (the same
@@ -1308,8 +1412,12 @@ def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
 
     @ti.kernel
     def kern(a: ND3(dtype=t_in), partial: ND3(dtype=t_acc)):
-        n1 = a.shape[1]
-        for i, jb in ti.ndrange(a.shape[0], (n1 + R - 1) // R):
+        n1, n2 = a.shape[1], a.shape[2]
+        nseg = partial.shape[2]
+        seg = (n2 + nseg - 1) // nseg
+        for i, jb, s in ti.ndrange(a.shape[0], (n1 + R - 1) // R, nseg):
+            lo = ti.min(s * seg, n2)
+            hi = ti.min(lo + seg, n2)
             rows = ti.Vector([0] * R, dt=ti.i32)
             acc = ti.Vector([0] * R, dt=t_acc)
             nan = ti.Vector([0] * R, dt=ti.i32)
@@ -1317,8 +1425,8 @@ def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
                 # the last block repeats the last row instead of branching per element
                 rows[r] = ti.min(jb * R + r, n1 - 1)
                 if ti.static(kind in ("min", "max")):
-                    acc[r] = ti.cast(a[i, rows[r], 0], t_acc)
-            for l in range(a.shape[2]):
+                    acc[r] = ti.cast(a[i, rows[r], ti.min(lo, n2 - 1)], t_acc)
+            for l in range(lo, hi):
                 for r in ti.static(range(R)):
                     v = a[i, rows[r], l]
                     acc[r] = step(acc[r], v)
@@ -1330,7 +1438,7 @@ def reduce(op: str, in_dtype: np.dtype, acc_dtype: np.dtype):
                     if ti.static(nan_aware):
                         if nan[r] != 0:
                             res = ti.cast(ti.math.nan, t_acc)
-                    partial[i, jb * R + r, 0] = res
+                    partial[i, jb * R + r, s] = res
     return kern
 
 

@@ -116,24 +116,31 @@ def gather():
 @functools.lru_cache(maxsize=None)
 def region_sums(in_dtype: np.dtype):
     """``(a, m, part)``: per row ``(i, j)`` of the image, the float64 sum, sum of squares
-    and count of ``a`` where ``m != 0``, in ``part[i, j, 0..2]`` (combined on the host)."""
+    and count of ``a`` where ``m != 0``, in ``part[i, j, 0..2]`` (combined on the host).
+    ``part`` is ``(n0, n1, 3 * S)``: a row longer than :data:`medkern.kernels.dsl.ROW_SEGMENT`
+    is summed in ``S = dsl.row_segments(n2)`` segments, segment ``g`` in ``part[i, j, 3 g:
+    3 g + 3]`` (Mesa's Vulkan ends a thread's loops after 65535 iterations)."""
     t_in = ti_dtype(in_dtype)
 
     @ti.kernel
     def kern(a: ND3(dtype=t_in), m: ND3(dtype=ti.u8), part: ND3(dtype=ti.f64)):
-        for i, j in ti.ndrange(a.shape[0], a.shape[1]):
+        n2 = a.shape[2]
+        nseg = part.shape[2] // 3
+        seg = (n2 + nseg - 1) // nseg
+        for i, j, g in ti.ndrange(a.shape[0], a.shape[1], nseg):
+            lo = ti.min(g * seg, n2)
             s = ti.f64(0.0)
             q = ti.f64(0.0)
             c = ti.f64(0.0)
-            for l in range(a.shape[2]):
+            for l in range(lo, ti.min(lo + seg, n2)):
                 w = ti.cast(m[i, j, l] != 0, ti.f64)
                 v = ti.cast(a[i, j, l], ti.f64) * w  # 0 outside: no branch, no NaN outside
                 s += v
                 q += v * v
                 c += w
-            part[i, j, 0] = s
-            part[i, j, 1] = q
-            part[i, j, 2] = c
+            part[i, j, 3 * g] = s
+            part[i, j, 3 * g + 1] = q
+            part[i, j, 3 * g + 2] = c
     return kern
 
 

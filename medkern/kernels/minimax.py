@@ -23,7 +23,10 @@ backwards); a pass gives each line along its axis to one thread, which walks it 
 and pulls from the neighbours behind it (offsets pointing back along the walk): a value
 crosses a whole line in one pass, as in chamfer distance transforms, so sweeps needed
 grow with the turns of the optimal paths rather than their length. No integer atomics, so
-the same layout runs on every arch.
+the same layout runs on every arch. A launch walks the steps ``s0 .. s1 - 1`` of every
+line (Mesa's Vulkan ends a thread's loops after 65535 iterations: longer walks take
+several launches, ``medkern.kernels.dsl.step_ranges``; any order of the updates reaches
+the same fixed point).
 """
 import functools
 
@@ -69,8 +72,8 @@ def planar(shape: tuple) -> bool:
 
 
 def _walker(update, flat: bool = False):
-    """A ti.func ``walk(offs, dims, flag, stamp, *state)`` running the line passes of
-    :data:`PLAN`; ``update(x, offs, a, step, dims, *state)`` relaxes element ``x`` (a
+    """A ti.func ``walk(offs, dims, flag, stamp, s0, s1, *state)`` running steps ``s0 ..
+    s1 - 1`` of the line passes of :data:`PLAN`; ``update(x, offs, a, step, dims, *state)`` relaxes element ``x`` (a
     3-vector) from its neighbours ``x + o`` (``offs``: m offsets, flat int32 (3m,):
     run-time offsets, one compiled kernel for every structure) that lie behind it on the walk
     along axis ``a`` in direction ``step`` (``o[a] == -step``), and returns 1 when it changed
@@ -79,7 +82,7 @@ def _walker(update, flat: bool = False):
     plan = tuple(q for q in PLAN if not (flat and q[0] == 0))
 
     @ti.func
-    def walk(offs: ti.template(), dims, flag: ti.template(), stamp, a0: ti.template(),
+    def walk(offs: ti.template(), dims, flag: ti.template(), stamp, s0, s1, a0: ti.template(),
              a1: ti.template(), a2: ti.template(), a3: ti.template(), a4: ti.template(),
              a5: ti.template()):
         for p in ti.static(range(len(plan))):
@@ -87,7 +90,7 @@ def _walker(update, flat: bool = False):
             b, c = ti.static(_others(plan[p][0]))
             for u, v in ti.ndrange(dims[b], dims[c]):
                 changed = 0
-                for s in range(dims[a]):
+                for s in range(ti.max(s0, 0), ti.min(s1, dims[a])):
                     x = ti.Vector([0, 0, 0])
                     x[b] = u
                     x[c] = v
@@ -126,15 +129,16 @@ def _dims(a):
 
 @functools.lru_cache(maxsize=None)
 def floor_sweep(flat: bool = False):
-    """``(offs, T, g, flag, stamp)``: one sweep of ``T <- min(T, max(g, min_o T(x + o)))``
+    """``(offs, T, g, flag, stamp, s0, s1)``: (steps ``s0 .. s1 - 1`` of) one sweep of ``T <- min(T, max(g, min_o T(x + o)))``
     over the (pull) offsets ``offs`` (flat int32, 3 per offset), float64 3-D buffers; reconstruction by
     erosion and the watershed's flooding level (module docstring)."""
     walk = _walker(_floor_update, flat)
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), g: ND3(dtype=ti.f64),
-             flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, g, T, T, T, T)
+             flag: ND1(dtype=ti.i32), stamp: ti.i32, s0: ti.i32, s1: ti.i32):
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, s0, s1,
+             T, g, T, T, T, T)
     return kern
 
 
@@ -172,14 +176,17 @@ def _depth_update(x, offs: ti.template(), a: ti.template(), step: ti.template(),
 
 @functools.lru_cache(maxsize=None)
 def depth_sweep(flat: bool = False):
-    """``(offs, T, D, S, flag, stamp)``: one sweep of the watershed's depth relaxation
+    """``(offs, T, D, S, flag, stamp, s0, s1)``: (steps ``s0 .. s1 - 1`` of) one sweep of
+    the watershed's depth relaxation
     (int32 D; ``S`` holds the markers' own flat positions, which marks them)."""
     walk = _walker(_depth_update, flat)
 
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
-             S: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, S, S, S)
+             S: ND3(dtype=ti.i32), flag: ND1(dtype=ti.i32), stamp: ti.i32, s0: ti.i32,
+             s1: ti.i32):
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, s0, s1,
+             T, D, S, S, S, S)
     return kern
 
 
@@ -287,7 +294,8 @@ PHASES = 2 * RUNS + 1
 
 @functools.lru_cache(maxsize=None)
 def order_sweep(phase: int, flat: bool = False):
-    """``(offs, T, D, S, E, ED, flag, stamp)``: one sweep of tie-break relaxation ``phase``
+    """``(offs, T, D, S, E, ED, flag, stamp, s0, s1)``: (steps ``s0 .. s1 - 1`` of) one
+    sweep of tie-break relaxation ``phase``
     (< :data:`PHASES`; see :func:`_order_update`). ``E`` is float64 and ``ED`` int32, both
     of shape ``T.shape + (RUNS,)``."""
     walk = _walker(_order_update(phase), flat)
@@ -295,9 +303,9 @@ def order_sweep(phase: int, flat: bool = False):
     @ti.kernel
     def kern(offs: ND1(dtype=ti.i32), T: ND3(dtype=ti.f64), D: ND3(dtype=ti.i32),
              S: ND3(dtype=ti.i32), E: ND4(dtype=ti.f64), ED: ND4(dtype=ti.i32),
-             flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, T, D, S, E,
-             ED, ED)
+             flag: ND1(dtype=ti.i32), stamp: ti.i32, s0: ti.i32, s1: ti.i32):
+        walk(offs, ti.Vector([T.shape[0], T.shape[1], T.shape[2]]), flag, stamp, s0, s1,
+             T, D, S, E, ED, ED)
     return kern
 
 

@@ -26,7 +26,7 @@ import taichi as ti
 from .. import runtime
 from ..arrays import ti_dtype
 from .boundary import index_map
-from .dsl import KERNEL_CACHE, converter
+from .dsl import KERNEL_CACHE, converter, element_ranges
 from .propagate import mark
 from .scan import nonzero_func
 
@@ -59,7 +59,27 @@ def binary_step(offsets: tuple, dilate: bool, in_dtype: np.dtype, masked: bool,
     ``a``'s dtype, ``border`` (0/1) the value read outside the array, ``taps`` the
     offsets as an int32 table (read only when there are more than :data:`UNROLL_MAX`),
     ``mask`` a uint8 buffer (read only when ``masked``). Offsets are static 3-D tuples.
+
+    The GPU layout with a tap table runs in launches of a bounded number of elements
+    (:func:`medkern.kernels.dsl.element_ranges`: Mesa's Vulkan ends a thread's loops after
+    65535 iterations -- at 256^3 a thread's 128 elements of a 515-tap ball(5) passed it).
     """
+    kern = _binary_step_kernel(offsets, dilate, in_dtype, masked, inplace, rows)
+    chunked = not rows and len(offsets) > UNROLL_MAX
+    cost = len(offsets) + 2
+
+    def run(a, *args):
+        n = int(np.prod(a.shape))
+        for e0, e1 in (element_ranges(n, cost) if chunked else [(0, n)]):
+            kern(a, *args, e0, e1)
+    return run
+
+
+@functools.lru_cache(maxsize=KERNEL_CACHE)
+def _binary_step_kernel(offsets: tuple, dilate: bool, in_dtype: np.dtype, masked: bool,
+                        inplace: bool, rows: bool):
+    """:func:`binary_step`'s kernel, its signature ending in ``e0, e1``: the flat elements
+    the GPU layout with a tap table updates (the other layouts update all)."""
     t_in = ti.u8 if inplace else ti_dtype(np.dtype(in_dtype))
     nonzero = nonzero_func(np.dtype(np.uint8) if inplace else np.dtype(in_dtype))
     K = len(offsets)
@@ -127,8 +147,23 @@ def binary_step(offsets: tuple, dilate: bool, in_dtype: np.dtype, masked: bool,
         return 2 * old + res
 
     @ti.func
+    def gpu_element(a: ti.template(), out: ti.template(), mask: ti.template(),
+                    taps: ti.template(), i, j, l, n0, n1, n2, zero, border,
+                    flag: ti.template(), stamp):
+        both = element(a, mask, taps, i, j, l, n0, n1, n2, zero, border, False)
+        old, res = both >> 1, both & 1
+        if ti.static(inplace):
+            if res != old:
+                a[i, j, l] = ti.cast(res, ti.u8)
+                mark(flag, stamp)
+        else:
+            out[i, j, l] = ti.cast(res, ti.u8)
+            if res != old:
+                mark(flag, stamp)
+
+    @ti.func
     def body(a: ti.template(), out: ti.template(), mask: ti.template(), zero, border,
-             taps: ti.template(), flag: ti.template(), stamp):
+             taps: ti.template(), flag: ti.template(), stamp, e0, e1):
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         if ti.static(rows):
             # in place, odd sweeps walk backwards (rows and elements in reverse order):
@@ -157,35 +192,30 @@ def binary_step(offsets: tuple, dilate: bool, in_dtype: np.dtype, masked: bool,
                         out[i, j, l] = ti.cast(res, ti.u8)
                         if res != old:
                             mark(flag, stamp)
-        else:
+        elif ti.static(unrolled):
             for i, j, l in ti.ndrange(n0, n1, n2):
-                both = element(a, mask, taps, i, j, l, n0, n1, n2, zero, border, False)
-                old, res = both >> 1, both & 1
-                if ti.static(inplace):
-                    if res != old:
-                        a[i, j, l] = ti.cast(res, ti.u8)
-                        mark(flag, stamp)
-                else:
-                    out[i, j, l] = ti.cast(res, ti.u8)
-                    if res != old:
-                        mark(flag, stamp)
+                gpu_element(a, out, mask, taps, i, j, l, n0, n1, n2, zero, border, flag, stamp)
+        else:
+            for e in range(e0, e1):  # flat elements e0 .. e1 - 1 (element_ranges)
+                i, j, l = e // (n1 * n2), (e // n2) % n1, e % n2
+                gpu_element(a, out, mask, taps, i, j, l, n0, n1, n2, zero, border, flag, stamp)
 
     if inplace:
         @ti.kernel
         def step_inplace(a: ND3(dtype=ti.u8), mask: ND3(dtype=ti.u8), zero: ti.u8,
                          border: ti.i32, taps: ND1(dtype=ti.i32), flag: ND1(dtype=ti.i32),
-                         stamp: ti.i32):
-            body(a, a, mask, zero, border, taps, flag, stamp)
+                         stamp: ti.i32, e0: ti.i32, e1: ti.i32):
+            body(a, a, mask, zero, border, taps, flag, stamp, e0, e1)
         return step_inplace
 
     @ti.kernel
     def step(a: ND3(dtype=t_in), out: ND3(dtype=ti.u8), mask: ND3(dtype=ti.u8), zero: t_in,
-             border: ti.i32, taps: ND1(dtype=ti.i32), flag: ND1(dtype=ti.i32), stamp: ti.i32):
-        body(a, out, mask, zero, border, taps, flag, stamp)
+             border: ti.i32, taps: ND1(dtype=ti.i32), flag: ND1(dtype=ti.i32), stamp: ti.i32,
+             e0: ti.i32, e1: ti.i32):
+        body(a, out, mask, zero, border, taps, flag, stamp, e0, e1)
     return step
 
 
-@functools.lru_cache(maxsize=None)
 def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.dtype):
     """Grey erosion (``minimum``) or dilation over a footprint with run-time structure
     values, with the arithmetic of SciPy's ``NI_MinOrMaxFilter`` (the C loop of
@@ -204,8 +234,24 @@ def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.d
     ``lo*``/``hi*`` the table's extent (elements whose window is inside skip the boundary
     maps). ``cval`` is read as the input dtype's value. numpy bools run as uint8 (SciPy's
     ``npy_bool`` is an unsigned char): an erosion of False by 1 stores the byte 255, as
-    SciPy's does, and a later step reads it as 255.
+    SciPy's does, and a later step reads it as 255. Runs in launches of a bounded number of
+    elements (:func:`medkern.kernels.dsl.element_ranges`: Mesa's Vulkan ends a thread's
+    loops after 65535 iterations).
     """
+    kern = _grey_structure_kernel(minimum, mode, np.dtype(in_dtype), np.dtype(out_dtype))
+
+    def run(a, out, cval, taps, w, *bounds):
+        n = int(np.prod(a.shape))
+        # both folds (inside / at the border) where lavapipe's lockstep threads disagree
+        for e0, e1 in element_ranges(n, 2 * int(w.shape[0]) + 4):
+            kern(a, out, cval, taps, w, *bounds, e0, e1)
+    return run
+
+
+@functools.lru_cache(maxsize=None)
+def _grey_structure_kernel(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.dtype):
+    """:func:`grey_structure`'s kernel: its signature ends in ``e0, e1``, the flat elements
+    a launch computes."""
     in_dtype, out_dtype = np.dtype(in_dtype), np.dtype(out_dtype)
     t_in, t_out = ti_dtype(in_dtype), ti_dtype(out_dtype)
     f64 = np.dtype(np.float64)
@@ -282,10 +328,12 @@ def grey_structure(minimum: bool, mode: str, in_dtype: np.dtype, out_dtype: np.d
     @ti.kernel
     def kern(a: ND3(dtype=t_in), out: ND3(dtype=t_out), cval: ti.f64,
              taps: ND1(dtype=ti.i32), w: ND1(dtype=ti.f64),
-             lo0: ti.i32, hi0: ti.i32, lo1: ti.i32, hi1: ti.i32, lo2: ti.i32, hi2: ti.i32):
+             lo0: ti.i32, hi0: ti.i32, lo1: ti.i32, hi1: ti.i32, lo2: ti.i32, hi2: ti.i32,
+             e0: ti.i32, e1: ti.i32):
         n0, n1, n2 = a.shape[0], a.shape[1], a.shape[2]
         cvc = cv_in(cval)
-        for i, j, l in ti.ndrange(n0, n1, n2):
+        for e in range(e0, e1):  # flat elements e0 .. e1 - 1 (element_ranges)
+            i, j, l = e // (n1 * n2), (e // n2) % n1, e % n2
             res = ti.f64(0.0)
             if (i + lo0 >= 0 and i + hi0 < n0 and j + lo1 >= 0 and j + hi1 < n1
                     and l + lo2 >= 0 and l + hi2 < n2):

@@ -2,7 +2,9 @@
 
 Both kernels reduce each row ``a[i, j, :]`` serially in index order into float64
 partials (one row per thread: deterministic, the same on every arch; the caller adds
-the ``n0 * n1`` partials on the host), as :func:`medkern.kernels.dsl.reduce` does:
+the partials on the host), as :func:`medkern.kernels.dsl.reduce` does -- rows longer
+than :data:`medkern.kernels.dsl.ROW_SEGMENT` in ``S = dsl.row_segments(n2)`` segments,
+each its own partial (Mesa's Vulkan ends a thread's loops after 65535 iterations):
 
 * :func:`finite_stats` -- what ``threshold_li`` asks of a float image before iterating:
   how many values are not NaN and their extremes, how many are finite and theirs;
@@ -29,21 +31,25 @@ def finite_stats(in_dtype: np.dtype):
     the finite values]``.
 
     Signature ``(a, partial, inf: f64, big: f64)`` with ``partial`` of shape
-    ``(n0, n1, 6)`` float64, ``inf`` = +infinity and ``big`` the dtype's largest finite
+    ``(n0, n1, 6 * S)`` float64 (segment ``s`` in ``partial[i, j, 6 s: 6 s + 6]``), ``inf`` = +infinity and ``big`` the dtype's largest finite
     value (both as float64). Extremes of an empty set are ``+inf`` / ``-inf``.
     """
     t_in = ti_dtype(in_dtype)
 
     @ti.kernel
     def kern(a: ND3(dtype=t_in), partial: ND3(dtype=ti.f64), inf: ti.f64, big: ti.f64):
-        for i, j in ti.ndrange(a.shape[0], a.shape[1]):
+        n2 = a.shape[2]
+        nseg = partial.shape[2] // 6
+        seg = (n2 + nseg - 1) // nseg
+        for i, j, s in ti.ndrange(a.shape[0], a.shape[1], nseg):
+            lo = ti.min(s * seg, n2)
             n_num = ti.f64(0.0)
             n_fin = ti.f64(0.0)
             lo_num = inf
             hi_num = -inf
             lo_fin = inf
             hi_fin = -inf
-            for l in range(a.shape[2]):
+            for l in range(lo, ti.min(lo + seg, n2)):
                 x = ti.cast(a[i, j, l], ti.f64)
                 if not ti.math.isnan(x):
                     n_num += 1.0
@@ -53,12 +59,12 @@ def finite_stats(in_dtype: np.dtype):
                         n_fin += 1.0
                         lo_fin = ti.min(lo_fin, x)
                         hi_fin = ti.max(hi_fin, x)
-            partial[i, j, 0] = n_num
-            partial[i, j, 1] = lo_num
-            partial[i, j, 2] = hi_num
-            partial[i, j, 3] = n_fin
-            partial[i, j, 4] = lo_fin
-            partial[i, j, 5] = hi_fin
+            partial[i, j, 6 * s] = n_num
+            partial[i, j, 6 * s + 1] = lo_num
+            partial[i, j, 6 * s + 2] = hi_num
+            partial[i, j, 6 * s + 3] = n_fin
+            partial[i, j, 6 * s + 4] = lo_fin
+            partial[i, j, 6 * s + 5] = hi_fin
     return kern
 
 
@@ -69,19 +75,23 @@ def split_sums(in_dtype: np.dtype):
 
     Signature ``(a, partial, shift, t: f64, big: f64)``: ``shift`` has the input's dtype
     (``y`` is rounded to it, as numpy's ``image - image_min`` is), ``partial`` is
-    ``(n0, n1, 4)`` float64, ``big`` the dtype's largest finite value.
+    ``(n0, n1, 4 * S)`` float64 (segment ``s`` in ``partial[i, j, 4 s: 4 s + 4]``), ``big`` the dtype's largest finite value.
     """
     t_in = ti_dtype(in_dtype)
 
     @ti.kernel
     def kern(a: ND3(dtype=t_in), partial: ND3(dtype=ti.f64), shift: t_in, t: ti.f64,
              big: ti.f64):
-        for i, j in ti.ndrange(a.shape[0], a.shape[1]):
+        n2 = a.shape[2]
+        nseg = partial.shape[2] // 4
+        seg = (n2 + nseg - 1) // nseg
+        for i, j, s in ti.ndrange(a.shape[0], a.shape[1], nseg):
+            lo = ti.min(s * seg, n2)
             s_hi = ti.f64(0.0)
             c_hi = ti.f64(0.0)
             s_lo = ti.f64(0.0)
             c_lo = ti.f64(0.0)
-            for l in range(a.shape[2]):
+            for l in range(lo, ti.min(lo + seg, n2)):
                 x = a[i, j, l]
                 if ti.abs(ti.cast(x, ti.f64)) <= big:
                     y = ti.cast(x - shift, ti.f64)
@@ -91,10 +101,10 @@ def split_sums(in_dtype: np.dtype):
                     else:
                         s_lo += y
                         c_lo += 1.0
-            partial[i, j, 0] = s_hi
-            partial[i, j, 1] = c_hi
-            partial[i, j, 2] = s_lo
-            partial[i, j, 3] = c_lo
+            partial[i, j, 4 * s] = s_hi
+            partial[i, j, 4 * s + 1] = c_hi
+            partial[i, j, 4 * s + 2] = s_lo
+            partial[i, j, 4 * s + 3] = c_lo
     return kern
 
 

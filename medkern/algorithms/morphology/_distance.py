@@ -31,7 +31,7 @@ import scipy.ndimage as ndi
 
 from ... import arrays, runtime
 from ...checks import ArgumentError, _scipy
-from ...kernels import distance as kd
+from ...kernels import distance as kd, dsl
 from ...registry import Algorithm, register
 from ...typing import ArrayInput
 from ..job import Job, host_like
@@ -369,10 +369,21 @@ def _cdt(job: Job, name: str | None, offsets: tuple, return_distances: bool,
             # on the CPU a thread of the other passes walks 32 lines side by side
             axes = list(range(ndim))[::-1]
             block = 32 if runtime.is_cpu() else 1
-            job.launch(kd.first_scan(job.in_dtype, ndim == 1), job.src, dbuf, zero)
+            # a line's walk in launches of a bounded number of steps (Mesa's Vulkan ends a
+            # thread's loops after 65535 iterations; one launch elsewhere)
+            shape3 = arrays.shape3(shape)
+            size = int(np.prod(shape3))
+            scan = kd.first_scan(job.in_dtype, ndim == 1)
+            for t0, t1 in dsl.step_ranges(2 * shape3[2], size // shape3[2]):
+                job.launch(scan, job.src, dbuf, zero, t0, t1)
             if name == "taxicab":
                 for n, ax in enumerate(axes[1:]):
-                    job.launch(kd.line_scan(ndim, ax, n == ndim - 2, block), dbuf)
+                    scan = kd.line_scan(ndim, ax, n == ndim - 2, block)
+                    bax, (oa, ob) = kd._axes(ndim, ax)
+                    length = shape3[bax]
+                    walkers = shape3[oa] * -(-shape3[ob] // block)
+                    for t0, t1 in dsl.step_ranges(2 * length - 1, walkers, block + 2):
+                        job.launch(scan, dbuf, t0, t1)
             elif ndim > 1:
                 other = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
                 g = arrays.empty_buffer(arrays.shape3(shape), np.dtype(np.int32))
@@ -598,14 +609,22 @@ def _brute_force(job: Job, metric: str, weights: list[float] | None, far: float,
     ft = arrays.empty_buffer(arrays.component_shape3(ndim, shape), np.dtype(np.int32))
     dbuf = job.buffer()
     w3 = [float(v) for v in (weights or [1.0] * ndim)] + [1.0] * (3 - ndim)
+    # the list in launches of a bounded number of entries (Mesa's Vulkan ends a thread's
+    # loops after 65535 iterations; one launch elsewhere)
+    ranges = dsl.step_ranges(int(count), int(np.prod(shape)))
+    best = arrays.empty_buffer(arrays.shape3(shape) if len(ranges) > 1 else (1, 1, 1),
+                               np.dtype(np.float64))
     try:
-        job.launch(kd.brute_force(job.in_dtype, ndim, metric, job.out_dtype,
-                                  weights is not None and metric == "euclidean"),
-                   job.src, zero, lst, int(count), ft, dbuf, *w3, float(far), 1)
+        kern = kd.brute_force(job.in_dtype, ndim, metric, job.out_dtype,
+                              weights is not None and metric == "euclidean")
+        for n, (e0, e1) in enumerate(ranges):
+            job.launch(kern, job.src, zero, lst, e0, e1, ft, dbuf, *w3, float(far), 1, best,
+                       int(n == 0), int(n == len(ranges) - 1))
     except BaseException:
         job.discard(ft, dbuf)
         raise
     finally:
+        arrays.release_buffer(best)
         if arrays.is_leased(lst):
             arrays.release_buffer(lst)
     return _deliver(job, dbuf, ft, return_distances, return_indices, distances, indices)

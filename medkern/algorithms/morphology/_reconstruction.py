@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ... import arrays, checks
-from ...kernels import minimax, propagate
+from ...kernels import dsl, minimax, propagate
 from ..job import Job
 
 __all__ = ["reconstruction", "h_maxima", "h_minima", "local_maxima", "local_minima",
@@ -78,15 +78,30 @@ def offsets_buffer(offsets: tuple) -> Any:
     return arrays.upload_vector(np.asarray(offsets, dtype=np.int32).reshape(-1))
 
 
-def relax(kernel: Any, offsets: tuple, *state: Any, name: str) -> propagate.Stats:
-    """Run a :mod:`medkern.kernels.minimax` sweep ``kernel(offs, *state, flag, stamp)`` over
-    ``offsets`` (3-D tuples) to its fixed point."""
+def relax(kernel: Any, offsets: tuple, *state: Any, name: str,
+          walk: bool = True) -> propagate.Stats:
+    """Run a :mod:`medkern.kernels.minimax` sweep ``kernel(offs, *state, flag, stamp, s0,
+    s1)`` over ``offsets`` (3-D tuples) to its fixed point. A sweep walks its lines in
+    launches of a bounded number of steps ``s0 .. s1 - 1`` (Mesa's Vulkan ends a thread's
+    loops after 65535 iterations; one launch elsewhere). ``walk=False``: a kernel of one
+    parallel pass, ``kernel(offs, *state, flag, stamp)``."""
     if not offsets:
         return propagate.Stats(sweeps=0, changing=0, readbacks=0, every=1)
     offs = offsets_buffer(offsets)
-    size = int(np.prod(state[0].shape))
-    return propagate.run(lambda flag, stamp: Job.launch(kernel, offs, *state, flag, stamp),
-                         max_sweeps=size + 2, name=name)
+    shape = tuple(int(v) for v in state[0].shape[:3])
+    size = int(np.prod(shape))
+    if not walk:
+        return propagate.run(lambda flag, stamp: Job.launch(kernel, offs, *state, flag, stamp),
+                             max_sweeps=size + 2, name=name)
+    axes = [a for a in range(3) if not (minimax.planar(shape) and a == 0)]
+    # a step of a walk loops over the offsets
+    ranges = dsl.step_ranges(max(shape[a] for a in axes), max(size // shape[a] for a in axes),
+                             len(offsets) + 2)
+
+    def sweep(flag: Any, stamp: int) -> None:
+        for s0, s1 in ranges:
+            Job.launch(kernel, offs, *state, flag, stamp, s0, s1)
+    return propagate.run(sweep, max_sweeps=size + 2, name=name)
 
 
 def relax_floor(T: Any, g: Any, offsets: tuple, name: str) -> propagate.Stats:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ... import arrays, checks, runtime
-from ...kernels import grow, scan
+from ...kernels import dsl, grow, scan
 from ..job import Job
 from ._label import _offsets3, _structure, components, generate_binary_structure
 
@@ -974,7 +974,8 @@ def confidence_connected(image: Any, seeds: Any, multiplier: float = 2.5,
     lo, hi = interval(mean, var)
     region = _region(job, s, offsets, lo, hi)
     try:
-        part_shape = arrays.shape3(job.shape)[:2] + (3,)
+        shape3 = arrays.shape3(job.shape)
+        part_shape = shape3[:2] + (3 * dsl.row_segments(shape3[2]),)  # long rows: segments
         for _ in range(its):
             part = arrays.empty_buffer(part_shape, np.dtype(np.float64))
             try:

@@ -805,12 +805,13 @@ def _li_float(img: _Image, tolerance: Any, initial_guess: Any, iter_callback: An
     big = float(info.max)
     src = img.job.src
     n0, n1 = src.shape[0], src.shape[1]
+    nseg = dsl.row_segments(src.shape[2])  # long rows (1-D data) in segments
 
     def reduce(kern: Any, width: int, *args: Any) -> np.ndarray:
-        partial = arrays.empty_buffer((n0, n1, width), np.dtype(np.float64))
+        partial = arrays.empty_buffer((n0, n1, width * nseg), np.dtype(np.float64))
         try:
             img.job.launch(kern, src, partial, *args)
-            rows = np.array(arrays.download(partial, (n0 * n1, width)))
+            rows = np.array(arrays.download(partial, (n0 * n1 * nseg, width)))
         finally:
             if arrays.is_leased(partial):
                 arrays.release_buffer(partial)

@@ -281,7 +281,7 @@ def watershed(image: Any, markers: Any = None, connectivity: Any = 1, offset: An
         if wsl and method == "parallel":
             # the line looks at p + o, the footprint's own offsets
             relax(minimax.line_sweep(m_dt), offsets3(footprint_offsets(fp, center)), T, D, S,
-                  ET, ED, out, line, name="watershed line")
+                  ET, ED, out, line, name="watershed line", walk=False)
             labs = job.buffer()
             held.append(labs)
             Job.launch(minimax.watershed_labels(m_dt), S, mbuf, line, labs, 1, m_dt.type(0))
