@@ -219,9 +219,10 @@ def cdt_init(in_dtype: np.dtype, far: int, with_ft: bool):
 
 @functools.lru_cache(maxsize=None)
 def cdt_sweep(offsets: tuple, backward: bool, with_ft: bool):
-    """``(dt, ft, start, stop)``: visits ``start..stop-1`` of one of SciPy's chamfer sweeps (``NI_DistanceTransformOnePass``), as
-    SciPy runs it: every element in raster order (``backward``: the reverse order, SciPy's
-    second sweep over the flipped array), a foreground one (``dt != 0``) taking, of its
+    """``(dt, ft, start, stop)``: visits ``start..stop-1`` of one of SciPy's chamfer sweeps
+    (``NI_DistanceTransformOnePass``), as SciPy runs it: every element in raster order
+    (``backward``: the reverse order, SciPy's second sweep over the flipped array), a
+    foreground one (``dt != 0``) taking, of its
     already visited neighbours at ``offsets`` (3-D, the structure's first half in its
     raster order; negated for ``backward``) with a distance ``tt >= 0``, the first with
     the strictly smallest ``tt + 1`` -- if that beats its own distance (-1: none yet) --

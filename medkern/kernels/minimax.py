@@ -73,8 +73,8 @@ def planar(shape: tuple) -> bool:
 
 def _walker(update, flat: bool = False):
     """A ti.func ``walk(offs, dims, flag, stamp, s0, s1, *state)`` running steps ``s0 ..
-    s1 - 1`` of the line passes of :data:`PLAN`; ``update(x, offs, a, step, dims, *state)`` relaxes element ``x`` (a
-    3-vector) from its neighbours ``x + o`` (``offs``: m offsets, flat int32 (3m,):
+    s1 - 1`` of the line passes of :data:`PLAN`; ``update(x, offs, a, step, dims, *state)``
+    relaxes element ``x`` (a 3-vector) from its neighbours ``x + o`` (``offs``: m offsets, flat int32 (3m,):
     run-time offsets, one compiled kernel for every structure) that lie behind it on the walk
     along axis ``a`` in direction ``step`` (``o[a] == -step``), and returns 1 when it changed
     it. Offsets with ``o[a] == 0`` wait for another axis' pass: every offset is nonzero
