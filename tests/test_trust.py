@@ -500,3 +500,24 @@ def test_rank_filters_of_int64_beyond_2_53_are_exact():
     fp = np.array([1, 0, 1], bool)
     np.testing.assert_array_equal(mf.minimum_filter(x, footprint=fp, mode="wrap"),
                                   np.minimum(np.roll(x, 1), np.roll(x, -1)))
+
+
+def test_walks_beyond_one_vulkan_launch_are_refused_not_truncated():
+    """Mesa's software Vulkan ends a thread's loops after 65535 iterations, silently. The
+    walks not split into launches yet (EDT and spline lines, a rank filter's selection)
+    raise there beyond one launch; the CPU arch computes them."""
+    import medkern.interpolation as mi
+    import medkern.morphology as mo
+    line = np.ones(30000, bool)
+    line[0] = False
+    x = RNG.random(30000)
+    img = RNG.random((16, 16))
+    calls = [(lambda: mo.distance_transform_edt(line), lambda: ndi.distance_transform_edt(line)),
+             (lambda: mi.spline_filter1d(x), lambda: ndi.spline_filter1d(x)),
+             (lambda: mf.median_filter(img, size=113), lambda: ndi.median_filter(img, size=113))]
+    for ours, ref in calls:
+        if medkern.runtime.arch() == "vulkan":
+            with pytest.raises(NotImplementedError, match="Vulkan"):
+                ours()
+        else:
+            np.testing.assert_allclose(ours(), ref(), rtol=1e-12)

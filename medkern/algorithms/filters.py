@@ -845,6 +845,8 @@ def _rank(input, size, footprint, output, mode, cval, origin, axes, *, func: str
         kern = dsl.stencil_fold(offsets, None, "min" if r == 0 else "max", m, job.in_dtype,
                                 job.out_dtype, job.in_dtype, cval_in_input_dtype=True)
     else:
+        # one element's gather and selection (~5 iterations a tap) in one launch
+        dsl.check_walk(count, 1, 5, f"{func}: a footprint of {count} elements")
         kern = dsl.stencil_select(offsets, r, m, job.in_dtype, job.out_dtype)
     out = job.buffer()
     job.launch(kern, job.src, out, cv)

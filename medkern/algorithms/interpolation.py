@@ -52,7 +52,7 @@ import numpy.typing as npt
 
 from .. import checks
 from ..arrays import shape3
-from ..kernels import sample as ks
+from ..kernels import dsl, sample as ks
 from ..typing import ArrayInput, ArrayResult, OutputArg, like_input
 from . import complex_parts as cp
 from .job import Job
@@ -107,12 +107,21 @@ def _prefiltered(job: Job, kinds: tuple, order: int, mode: str, cval: float,
         work = job.buffer(F64, s3)
         first, npad = True, 0
     for n, d in enumerate(axes):
+        _check_spline(s3, d, order)
         copy_in = first and n == 0
         kern = ks.spline_filter1d(order, d, mode, job.in_dtype if copy_in else F64, F64,
                                   copy_in, False, legacy)
         job.launch(kern, job.src if copy_in else work, work, work)
     job._extra.append(work)  # released by finish
     return work, F64, npad
+
+
+def _check_spline(s3: tuple, d: int, order: int) -> None:
+    """The spline prefilter walks each line (a few running sums a pole, ~2 * order loop
+    iterations an element) in one launch: refused on Vulkan beyond it."""
+    n = int(s3[d])
+    dsl.check_walk(n, int(np.prod(s3)) // max(n, 1), 2 * order,
+                   f"the spline prefilter (order {order}): a line of {n} elements")
 
 
 def _sample_affine(job: Job, kinds: tuple, out_kinds: tuple, p: np.ndarray, order: int,
@@ -262,6 +271,7 @@ def spline_filter1d(input: ArrayInput, order: int = 3, axis: int = -1,
     copy_out = job.out_dtype != F64
     work = job.buffer(F64)
     dst = job.buffer() if copy_out else work
+    _check_spline(shape3(job.shape), d, o)
     job.launch(ks.spline_filter1d(o, d, m, job.in_dtype, job.out_dtype, True, copy_out,
                                   ks._LEGACY_REFLECT), job.src, work, dst)
     if copy_out:
@@ -322,12 +332,14 @@ def spline_filter(input: ArrayInput, order: int = 3, output: OutputArg = np.floa
     if job.out_dtype == F64:
         work = job.buffer(F64)
         for n, d in enumerate(axes):
+            _check_spline(shape3(job.shape), d, o)
             src_dt = job.in_dtype if n == 0 else F64
             job.launch(ks.spline_filter1d(o, d, m, src_dt, F64, n == 0, False, legacy),
                        job.src if n == 0 else work, work, work)
         return job.finish(work)
     work, dst = job.buffer(F64), job.buffer()
     for n, d in enumerate(axes):  # SciPy stores every pass in the output dtype
+        _check_spline(shape3(job.shape), d, o)
         src_dt = job.in_dtype if n == 0 else job.out_dtype
         job.launch(ks.spline_filter1d(o, d, m, src_dt, job.out_dtype, True, True, legacy),
                    job.src if n == 0 else dst, work, dst)

@@ -173,6 +173,20 @@ def steps_per_launch(items: int, cost: int = 1) -> int | None:
     return max(1, budget // (per_thread * max(int(cost), 1)))
 
 
+def check_walk(length: int, items: int, cost: int, what: str) -> None:
+    """Refuse work that cannot be split into launches (its state is more than a few words)
+    when ``length`` steps of ``cost`` loop iterations, for each of ``items`` walkers, are
+    beyond one launch on the running arch (:func:`steps_per_launch`): a NotImplementedError
+    naming ``what`` rather than the silently truncated result Mesa's software Vulkan gives."""
+    most = steps_per_launch(items, cost)
+    if most is not None and int(length) > most:
+        raise NotImplementedError(
+            f"{what} is more than one Vulkan launch can run ({int(length)} steps, at most "
+            f"{most}: Mesa's software Vulkan ends a thread's loops after 65535 iterations "
+            "without an error, and this work is not split into launches yet): use the CPU "
+            "arch")
+
+
 def step_ranges(total: int, items: int, cost: int = 1) -> list[tuple[int, int]]:
     """``[(t0, t1), ...]``: the steps ``0 .. total - 1`` of a walk in launches of at most
     :func:`steps_per_launch` steps (one range where there is no limit)."""

@@ -128,6 +128,10 @@ def _features(job: Job, weights: list[float] | None) -> Any:
     try:
         job.launch(kd.init(job.in_dtype, ndim), job.src, a, job.in_dtype.type(0))
         for ax in range(ndim):
+            # a pass pops its envelope in while loops: ~6 iterations an element
+            n = int(shape[ax])
+            dsl.check_walk(n, int(np.prod(shape)) // max(n, 1), 6,
+                           f"distance_transform_edt: a line of {n} elements")
             job.launch(kd.edt_pass(ndim, ax), a, b, scratch[0], *w3, 0.0, 1)
             a, b = b, a
     except BaseException:
@@ -391,6 +395,9 @@ def _cdt(job: Job, name: str | None, offsets: tuple, return_distances: bool,
                 bufs += [g, h]
                 a, b = dbuf, other
                 for n, ax in enumerate(axes[1:]):
+                    length = int(shape[ax])
+                    dsl.check_walk(length, int(np.prod(shape)) // max(length, 1), 3,
+                                   f"distance_transform_cdt: a line of {length} elements")
                     job.launch(kd.linf_pass(ndim, ax, n == ndim - 2), a, b, g, h)
                     a, b = b, a
                 dbuf = a
