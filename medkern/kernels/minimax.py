@@ -223,6 +223,24 @@ def _comes_first(T: ti.template(), D: ti.template(), S: ti.template(), E: ti.tem
     return ti.cast(c < 0, ti.i32)
 
 
+@ti.func
+def _take_run(R: ti.template(), own: ti.template(), k: ti.template(), b, x, rim):
+    """Relax component ``k`` of run array ``R`` (E or ED) at ``x`` from its pusher ``b``: a
+    rim element shifts the pusher's key by one run (run 0 takes the pusher's own ``T`` or
+    ``D``, ``own``), an inner one copies it. 1 if it changed."""
+    cand = R[b[0], b[1], b[2], k]
+    if rim:
+        if ti.static(k == 0):
+            cand = own[b[0], b[1], b[2]]
+        else:
+            cand = R[b[0], b[1], b[2], k - 1]
+    r = 0
+    if cand < R[x[0], x[1], x[2], k]:
+        R[x[0], x[1], x[2], k] = cand
+        r = 1
+    return r
+
+
 def _order_update(phase: int):
     """The tie-break relaxations, all over *every* neighbour.
 
@@ -265,25 +283,9 @@ def _order_update(phase: int):
                         S[x[0], x[1], x[2]] = bs
                         r = 1
                 elif ti.static(phase % 2 == 0):
-                    cand = E[b[0], b[1], b[2], phase // 2]
-                    if rim:
-                        if ti.static(phase == 0):
-                            cand = T[b[0], b[1], b[2]]
-                        else:
-                            cand = E[b[0], b[1], b[2], phase // 2 - 1]
-                    if cand < E[x[0], x[1], x[2], phase // 2]:
-                        E[x[0], x[1], x[2], phase // 2] = cand
-                        r = 1
+                    r = _take_run(E, T, phase // 2, b, x, rim)
                 else:
-                    cand = ED[b[0], b[1], b[2], phase // 2]
-                    if rim:
-                        if ti.static(phase == 1):
-                            cand = D[b[0], b[1], b[2]]
-                        else:
-                            cand = ED[b[0], b[1], b[2], phase // 2 - 1]
-                    if cand < ED[x[0], x[1], x[2], phase // 2]:
-                        ED[x[0], x[1], x[2], phase // 2] = cand
-                        r = 1
+                    r = _take_run(ED, D, phase // 2, b, x, rim)
         return r
     return update
 

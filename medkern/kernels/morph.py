@@ -151,6 +151,12 @@ def _binary_step_kernel(offsets: tuple, dilate: bool, in_dtype: np.dtype, masked
                     taps: ti.template(), i, j, l, n0, n1, n2, zero, border,
                     flag: ti.template(), stamp):
         both = element(a, mask, taps, i, j, l, n0, n1, n2, zero, border, False)
+        store(a, out, both, i, j, l, flag, stamp)
+
+    @ti.func
+    def store(a: ti.template(), out: ti.template(), both, i, j, l, flag: ti.template(),
+              stamp):
+        """Write ``element``'s (old, new) pair and mark a change."""
         old, res = both >> 1, both & 1
         if ti.static(inplace):
             if res != old:
@@ -183,15 +189,7 @@ def _binary_step_kernel(offsets: tuple, dilate: bool, in_dtype: np.dtype, masked
                         both = element(a, mask, taps, i, j, l, n0, n1, n2, zero, border, True)
                     else:
                         both = element(a, mask, taps, i, j, l, n0, n1, n2, zero, border, False)
-                    old, res = both >> 1, both & 1
-                    if ti.static(inplace):
-                        if res != old:
-                            a[i, j, l] = ti.cast(res, ti.u8)
-                            mark(flag, stamp)
-                    else:
-                        out[i, j, l] = ti.cast(res, ti.u8)
-                        if res != old:
-                            mark(flag, stamp)
+                    store(a, out, both, i, j, l, flag, stamp)
         elif ti.static(unrolled):
             for i, j, l in ti.ndrange(n0, n1, n2):
                 gpu_element(a, out, mask, taps, i, j, l, n0, n1, n2, zero, border, flag, stamp)

@@ -359,11 +359,10 @@ def _cdt(job: Job, name: str | None, offsets: tuple, return_distances: bool,
             bufs.append(flat)
             job.launch(kd.cdt_init(job.in_dtype, -1, return_indices), job.src, dbuf, flat, zero)
             n = int(np.prod(shape))
-            step = runtime.serial_budget() or n
             for backward in (False, True):
                 sweep = kd.cdt_sweep(offsets, backward, return_indices)
-                for start in range(0, n, step):
-                    job.launch(sweep, dbuf, flat, start, min(start + step, n))
+                for start, stop in dsl.step_ranges(n, 1):  # one walker: the whole image
+                    job.launch(sweep, dbuf, flat, start, stop)
             if return_indices:
                 ft = arrays.empty_buffer(arrays.component_shape3(ndim, shape),
                                          np.dtype(np.int32))

@@ -48,7 +48,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ... import arrays, checks, runtime
-from ...kernels import minimax
+from ...kernels import dsl, minimax
 from ..job import Job
 from ..morphology._reconstruction import footprint_offsets, local_minima, offsets3, relax
 from ._label import label
@@ -362,20 +362,21 @@ def _queue(mode: int, fp: np.ndarray, center: np.ndarray, markers: Any, mbuf: An
                 for t in (np.float64, np.int32, np.int32, np.int32)]
         flag = arrays.upload_vector(np.zeros(1, np.int32))
         state = arrays.upload_vector(np.array([0, 1, 0], np.int32))
-        budget = runtime.serial_budget()
         # loop iterations of one step at most: the pop's sift-down, each neighbour's
         # check (the line's too) and sift-up
         depth = int(cap).bit_length() + 2
-        steps = -1 if budget is None else max(budget // (depth + len(pos) * (depth + 2)), 1)
+        most = dsl.steps_per_launch(1, depth + len(pos) * (depth + 2))
+        steps = -1 if most is None else most
         try:
             while True:
                 Job.launch(kernel, offs, g, S, line, mbuf, *heap, float(c), seeds,
                            int(flat.size), flag, float("inf"), m_dt.type(0), state, steps)
-                if steps < 0 or int(arrays.read_scalar(flag)) or (
+                overflow = int(arrays.read_scalar(flag))
+                if steps < 0 or overflow or (
                         int(arrays.read_scalar(state, 0)) == 0
                         and int(arrays.read_scalar(state, 2)) == flat.size):
                     break
-            if not int(arrays.read_scalar(flag)):
+            if not overflow:
                 return
         finally:
             for b in heap:
